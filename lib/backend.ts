@@ -1,0 +1,189 @@
+/**
+ * Backend selection: `tensorflow` (tfjs-node-gpu / tfjs-node), `webgpu`,
+ * `wasm` or `cpu`; `auto` takes the fastest one that actually loads. A backend
+ * asked for by name either loads or throws an error naming the package and
+ * the reason: there is no silent fallback.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
+
+/** Backend names accepted by `--backend` and `HC_BACKEND`. */
+export type BackendName = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
+
+/** What the run executes on; compute accounting reads it. */
+export interface DeviceInfo {
+  /** The tfjs backend in use ("tensorflow", "webgpu", "wasm", "cpu"). */
+  backend: Exclude<BackendName, "auto">;
+  /** Human-readable device, e.g. "wasm-simd, 1 thread, AMD EPYC 7B13". */
+  label: string;
+  /** Accelerators the run occupies (GPUs, or CPU threads for CPU backends). */
+  accelerators: number;
+  /** Whether those accelerators are GPUs (device-hours are then GPU-hours). */
+  isGpu: boolean;
+}
+
+/** Error raised when a requested backend cannot load. */
+export class BackendError extends Error {}
+
+let current: DeviceInfo | undefined;
+
+function cpuModel(): string {
+  return os.cpus()[0]?.model?.trim() ?? "unknown CPU";
+}
+
+/** The backend chosen by the last `initBackend`, if any. */
+export function deviceInfo(): DeviceInfo {
+  if (!current) throw new Error("no backend initialised: call initBackend()");
+  return current;
+}
+
+async function loadWasm(): Promise<DeviceInfo> {
+  const entry = fileURLToPath(import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
+  // import.meta.resolve gives dist/index.js (or dist/tf-backend-wasm.node.js).
+  const dist = path.dirname(entry);
+  if (!existsSync(path.join(dist, "tfjs-backend-wasm-simd.wasm"))) {
+    throw new BackendError(
+      `wasm: @tensorflow/tfjs-backend-wasm binaries not found in ${dist}; run 'deno install'`,
+    );
+  }
+  setWasmPaths(dist + path.sep);
+  // tfjs decides threads itself; under Deno it disables them (see docs/performance.md).
+  setThreadsCount(1);
+  const ok = await tf.setBackend("wasm");
+  if (!ok) throw new BackendError("wasm: tf.setBackend('wasm') failed to initialise");
+  // deno-lint-ignore no-explicit-any
+  const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as any;
+  return {
+    backend: "wasm",
+    label: `wasm${simd ? "-simd" : ""}, 1 thread, ${cpuModel()}`,
+    accelerators: 1,
+    isGpu: false,
+  };
+}
+
+async function loadCpu(): Promise<DeviceInfo> {
+  const ok = await tf.setBackend("cpu");
+  if (!ok) throw new BackendError("cpu: tf.setBackend('cpu') failed");
+  return {
+    backend: "cpu",
+    label: `tfjs-cpu (pure JS), 1 thread, ${cpuModel()}`,
+    accelerators: 1,
+    isGpu: false,
+  };
+}
+
+async function loadWebgpu(): Promise<DeviceInfo> {
+  // deno-lint-ignore no-explicit-any
+  const gpu = (globalThis.navigator as any)?.gpu;
+  if (!gpu) {
+    throw new BackendError(
+      "webgpu: navigator.gpu is not available in this runtime (Deno exposes it; Node does not)",
+    );
+  }
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) {
+    throw new BackendError(
+      "webgpu: no WebGPU adapter found (install a Vulkan driver, e.g. apt install mesa-vulkan-drivers)",
+    );
+  }
+  await import("@tensorflow/tfjs-backend-webgpu");
+  const ok = await tf.setBackend("webgpu");
+  if (!ok) throw new BackendError("webgpu: tf.setBackend('webgpu') failed to initialise");
+  const info = adapter.info ?? {};
+  const desc = [info.vendor, info.device, info.description].filter(Boolean).join(" ")
+    .trim() || "unknown adapter";
+  const software = /llvmpipe|swiftshader|software|lavapipe/i.test(desc) ||
+    info.isFallbackAdapter === true;
+  return {
+    backend: "webgpu",
+    label: `webgpu, ${desc}${software ? " (software adapter)" : ""}`,
+    accelerators: 1,
+    isGpu: !software,
+  };
+}
+
+async function loadTensorflow(): Promise<DeviceInfo> {
+  const errors: string[] = [];
+  for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    try {
+      // Optional dependency: installed by the user (`deno add npm:<pkg>@4.22.0
+      // --allow-scripts`), never by the kit. Untested here (no libtensorflow).
+      await import(pkg);
+      const ok = await tf.setBackend("tensorflow");
+      if (!ok) throw new Error("tf.setBackend('tensorflow') returned false");
+      const gpu = pkg.endsWith("-gpu");
+      return {
+        backend: "tensorflow",
+        label: `tensorflow (${pkg}), ${gpu ? "CUDA GPU" : cpuModel()}`,
+        accelerators: 1,
+        isGpu: gpu,
+      };
+    } catch (e) {
+      errors.push(`${pkg}: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+  throw new BackendError(
+    `tensorflow: neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node could be loaded (${
+      errors.join("; ")
+    }). Install one with internet access: 'deno add npm:@tensorflow/tfjs-node@4.22.0 --allow-scripts'`,
+  );
+}
+
+function tensorflowInstalled(): boolean {
+  return ["tfjs-node-gpu", "tfjs-node"].some((p) =>
+    existsSync(path.join(Deno.cwd(), "node_modules", "@tensorflow", p))
+  );
+}
+
+const loaders = {
+  tensorflow: loadTensorflow,
+  webgpu: loadWebgpu,
+  wasm: loadWasm,
+  cpu: loadCpu,
+};
+
+/**
+ * Selects and initialises a backend. `name` defaults to `HC_BACKEND` or
+ * `auto`. `auto` tries tensorflow (only when installed), then wasm, then cpu;
+ * it does not pick webgpu because a software adapter is slower than wasm.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "./backend.ts";
+ * const device = await initBackend("cpu");
+ * console.log(device.label);
+ * ```
+ */
+export async function initBackend(name?: string): Promise<DeviceInfo> {
+  const want = (name ?? Deno.env.get("HC_BACKEND") ?? "auto") as BackendName;
+  if (want !== "auto" && !(want in loaders)) {
+    throw new BackendError(
+      `unknown backend '${want}': choose one of auto, tensorflow, webgpu, wasm, cpu`,
+    );
+  }
+  if (current && (want === "auto" || current.backend === want)) return current;
+  if (want !== "auto") {
+    current = await loaders[want]();
+    return current;
+  }
+  const order: (keyof typeof loaders)[] = tensorflowInstalled()
+    ? ["tensorflow", "wasm", "cpu"]
+    : ["wasm", "cpu"];
+  const errors: string[] = [];
+  for (const b of order) {
+    try {
+      current = await loaders[b]();
+      return current;
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  throw new BackendError(`no backend could be loaded: ${errors.join("; ")}`);
+}
