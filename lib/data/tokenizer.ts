@@ -1,0 +1,82 @@
+/**
+ * Tokenizers turn text into integer ids and back. The kit ships a byte-level
+ * tokenizer (UTF-8 bytes, vocabulary 256): it needs no training, never meets
+ * an unknown symbol, and keeps the embedding small enough for CPU runs.
+ *
+ * @module
+ */
+
+/** Serialisable description of a tokenizer, stored with checkpoints. */
+export interface TokenizerInfo {
+  /** Tokenizer kind, e.g. `"byte"`. */
+  type: string;
+  /** Number of distinct ids; every id is in [0, vocabSize). */
+  vocabSize: number;
+}
+
+/** Maps text to ids and back. */
+export interface Tokenizer {
+  /** What to save so {@link tokenizerFromInfo} can rebuild it. */
+  info: TokenizerInfo;
+  /** Text to ids. */
+  encode(text: string): Int32Array;
+  /** Ids to text; invalid sequences decode to U+FFFD rather than throwing. */
+  decode(ids: ArrayLike<number>): string;
+}
+
+const utf8Encoder = new TextEncoder();
+// Non-fatal: a model may sample a byte sequence that is not valid UTF-8.
+const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
+
+/**
+ * UTF-8 byte tokenizer: one id per byte, vocabulary 256.
+ *
+ * @example
+ * ```ts
+ * import { byteTokenizer } from "./tokenizer.ts";
+ * const ids = byteTokenizer.encode("héllo"); // 6 ids: "é" is two bytes
+ * byteTokenizer.decode(ids); // "héllo"
+ * ```
+ */
+export const byteTokenizer: Tokenizer = {
+  info: { type: "byte", vocabSize: 256 },
+  encode(text: string): Int32Array {
+    return Int32Array.from(utf8Encoder.encode(text));
+  },
+  decode(ids: ArrayLike<number>): string {
+    const bytes = new Uint8Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!Number.isInteger(id) || id < 0 || id > 255) {
+        throw new RangeError(
+          `byteTokenizer.decode: ids[${i}] = ${id} is not a byte; pass ids in [0, 255]`,
+        );
+      }
+      bytes[i] = id;
+    }
+    return utf8Decoder.decode(bytes);
+  },
+};
+
+/**
+ * Rebuilds a tokenizer from its saved `info`.
+ *
+ * @example
+ * ```ts
+ * import { tokenizerFromInfo } from "./tokenizer.ts";
+ * const tok = tokenizerFromInfo({ type: "byte", vocabSize: 256 });
+ * ```
+ */
+export function tokenizerFromInfo(info: TokenizerInfo): Tokenizer {
+  if (info?.type === "byte") {
+    if (info.vocabSize !== 256) {
+      throw new Error(
+        `tokenizer.vocabSize is ${info.vocabSize} for type "byte"; a byte tokenizer has vocabSize 256`,
+      );
+    }
+    return byteTokenizer;
+  }
+  throw new Error(
+    `tokenizer.type ${JSON.stringify(info?.type)} is unknown; supported types: "byte"`,
+  );
+}
