@@ -49,6 +49,22 @@ Deno.test("a sampler restored from a JSON state continues the uninterrupted sequ
   assert.throws(() => BatchSampler.restore(tokens, opts, { ...saved, rng: [1, 2] }), /rng/);
 });
 
+Deno.test("restore works for every seed and step, including rng words stored as negative int32", () => {
+  let sawNegative = false;
+  for (let seed = 0; seed < 20; seed++) {
+    for (let k = 0; k < 4; k++) {
+      const o = { batchSize: 2, seqLen: 8, seed };
+      const whole = draw(new BatchSampler(tokens, o), k + 2);
+      const first = new BatchSampler(tokens, o);
+      draw(first, k);
+      const saved = JSON.parse(JSON.stringify(first.state()));
+      sawNegative ||= saved.rng.some((w: number) => w < 0);
+      assert.deepEqual(draw(BatchSampler.restore(tokens, o, saved), 2), whole.slice(k));
+    }
+  }
+  assert.ok(sawNegative, "the loop exercised a negative rng word");
+});
+
 Deno.test("samplers reject streams shorter than seqLen + 1 and bad shapes", () => {
   const short = new Int32Array(16);
   assert.throws(() => new BatchSampler(short, opts), /has 16 ids but seqLen 16 needs at least 17/);

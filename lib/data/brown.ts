@@ -13,10 +13,26 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Which split a document belongs to. */
+/**
+ * Which split a document belongs to.
+ *
+ * @example
+ * ```ts
+ * import type { Split } from "./brown.ts";
+ * const s: Split = "validation";
+ * ```
+ */
 export type Split = "train" | "validation" | "test";
 
-/** One Brown document as plain text. */
+/**
+ * One Brown document as plain text.
+ *
+ * @example
+ * ```ts
+ * import { type BrownDocument, loadBrownDocuments } from "./brown.ts";
+ * const doc: BrownDocument = loadBrownDocuments()[0]; // id "ca01", category "news"
+ * ```
+ */
 export interface BrownDocument {
   /** File name, e.g. `"ca01"`. */
   id: string;
@@ -65,7 +81,16 @@ const NO_SPACE_BEFORE = new Set([",", ".", ";", ":", "!", "?", ")", "]", "}", "%
 const NO_SPACE_AFTER = new Set(["(", "[", "{", "``"]);
 const CLITIC = /^(n't|'s|'re|'ve|'ll|'d|'m)$/i;
 
-/** Quote state carried across the sentences of one paragraph. */
+/**
+ * Quote state carried across the sentences of one paragraph.
+ *
+ * @example
+ * ```ts
+ * import { detokenize, type DetokenizeState } from "./brown.ts";
+ * const state: DetokenizeState = { singleQuoteOpen: false };
+ * detokenize(["'", "Hi", "."], state); // "'Hi." and the quote stays open
+ * ```
+ */
 export interface DetokenizeState {
   /** True while a single `'` quotation is open. */
   singleQuoteOpen: boolean;

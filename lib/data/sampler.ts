@@ -8,14 +8,31 @@
 
 import { makeRng, type Rng } from "../rng.ts";
 
-/** Shape and seed of a sampler. */
+/**
+ * Shape and seed of a sampler.
+ *
+ * @example
+ * ```ts
+ * import type { SamplerOptions } from "./sampler.ts";
+ * const opts: SamplerOptions = { batchSize: 8, seqLen: 128, seed: 0 };
+ * ```
+ */
 export interface SamplerOptions {
   batchSize: number;
   seqLen: number;
   seed: number;
 }
 
-/** One batch; row `b` occupies `[b*seqLen, (b+1)*seqLen)` of both arrays. */
+/**
+ * One batch; row `b` occupies `[b*seqLen, (b+1)*seqLen)` of both arrays.
+ *
+ * @example
+ * ```ts
+ * import { type Batch, fixedBatches } from "./sampler.ts";
+ * const tokens = new Int32Array(100);
+ * const [batch]: Batch[] = fixedBatches(tokens, { batchSize: 2, seqLen: 8, count: 1 });
+ * ```
+ */
 export interface Batch {
   /** Token ids, `[batchSize*seqLen]` row-major. */
   inputs: Int32Array;
@@ -25,7 +42,16 @@ export interface Batch {
   seqLen: number;
 }
 
-/** JSON-serialisable position of a {@link BatchSampler}. */
+/**
+ * JSON-serialisable position of a {@link BatchSampler}.
+ *
+ * @example
+ * ```ts
+ * import { BatchSampler, type SamplerState } from "./sampler.ts";
+ * const s = new BatchSampler(new Int32Array(100), { batchSize: 2, seqLen: 8, seed: 3 });
+ * const state: SamplerState = s.state(); // { seed: 3, step: 0, rng: [...] }
+ * ```
+ */
 export interface SamplerState {
   seed: number;
   /** Batches drawn so far. */
@@ -113,10 +139,11 @@ export class BatchSampler {
     const words = state.rng;
     if (
       !Array.isArray(words) || words.length !== 4 ||
-      !words.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32)
+      // rng.ts may hold a word as a signed int32 (after `^`): accept both readings.
+      !words.every((w) => Number.isInteger(w) && w >= -(2 ** 31) && w < 2 ** 32)
     ) {
       throw new Error(
-        "sampler state rng must be four unsigned 32-bit integers; use state() output",
+        "sampler state rng must be four 32-bit integers; use state() output",
       );
     }
     if (!Number.isInteger(state.step) || state.step < 0) {

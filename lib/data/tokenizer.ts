@@ -6,7 +6,15 @@
  * @module
  */
 
-/** Serialisable description of a tokenizer, stored with checkpoints. */
+/**
+ * Serialisable description of a tokenizer, stored with checkpoints.
+ *
+ * @example
+ * ```ts
+ * import type { TokenizerInfo } from "./tokenizer.ts";
+ * const info: TokenizerInfo = { type: "byte", vocabSize: 256 };
+ * ```
+ */
 export interface TokenizerInfo {
   /** Tokenizer kind, e.g. `"byte"`. */
   type: string;
@@ -14,7 +22,16 @@ export interface TokenizerInfo {
   vocabSize: number;
 }
 
-/** Maps text to ids and back. */
+/**
+ * Maps text to ids and back.
+ *
+ * @example
+ * ```ts
+ * import { byteTokenizer, type Tokenizer } from "./tokenizer.ts";
+ * const tok: Tokenizer = byteTokenizer;
+ * tok.decode(tok.encode("hi")); // "hi"
+ * ```
+ */
 export interface Tokenizer {
   /** What to save so {@link tokenizerFromInfo} can rebuild it. */
   info: TokenizerInfo;
