@@ -289,3 +289,28 @@ Deno.test("writeFileAtomic and writeDirAtomic refuse or replace an existing targ
     assert.deepEqual((await readdir(dir)).sort(), ["f.txt", "out"]);
   });
 });
+
+Deno.test("a tensor beyond the 4 GiB mark of a sparse file is read without reading the rest", async () => {
+  await withTmp(async (dir) => {
+    // 5 GiB of (sparse, never-written) F32 data, then a small tensor: offsets
+    // past 2^32 exercise 64-bit positions, and open + read must not touch the
+    // big tensor (reading it would need 5 GiB of memory).
+    const bigElems = 5 * 2 ** 28;
+    const header = {
+      big: { dtype: "F32", shape: [bigElems], data_offsets: [0, 4 * bigElems] },
+      small: { dtype: "F32", shape: [2], data_offsets: [4 * bigElems, 4 * bigElems + 8] },
+    };
+    const head = handFile(header, new Uint8Array(0));
+    const path = join(dir, "sparse.safetensors");
+    const fh = await Deno.open(path, { write: true, create: true });
+    await fh.write(head);
+    await fh.truncate(head.length + 4 * bigElems);
+    await fh.seek(head.length + 4 * bigElems, Deno.SeekMode.Start);
+    await fh.write(new Uint8Array(new Float32Array([1.5, -3]).buffer));
+    fh.close();
+    const r = await openSafetensors(path);
+    assert.deepEqual(r.info("big").shape, [bigElems]);
+    assert.deepEqual(Array.from((await r.read("small")).data), [1.5, -3]);
+    await r.close();
+  });
+});

@@ -8,23 +8,48 @@
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 
-/** Prefix of temporary entries made by this module (see {@link removeStaleTemps}). */
+/**
+ * Prefix of temporary entries made by this module (see {@link removeStaleTemps}).
+ *
+ * @example
+ * ```ts
+ * import { TEMP_PREFIX } from "./atomic.ts";
+ * const isTemp = (name: string) => name.startsWith(TEMP_PREFIX);
+ * ```
+ */
 export const TEMP_PREFIX = ".hc-tmp-";
 const OLD_PREFIX = ".hc-old-";
 
 /** Random hex tag that makes temp names unique between concurrent writers. */
-export function randomTag(): string {
+function randomTag(): string {
   const b = crypto.getRandomValues(new Uint8Array(6));
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
-/** Sibling temp path for `path`: same directory, so the final rename stays on one filesystem. */
+/**
+ * Sibling temp path for `path`: same directory, so the final rename stays on
+ * one filesystem.
+ *
+ * @example
+ * ```ts
+ * import { tempSibling } from "./atomic.ts";
+ * tempSibling("/runs/ckpt"); // "/runs/.hc-tmp-ckpt-3f9a0c1b2d4e"
+ * ```
+ */
 export function tempSibling(path: string, prefix = TEMP_PREFIX): string {
   const abs = resolve(path);
   return join(dirname(abs), `${prefix}${basename(abs)}-${randomTag()}`);
 }
 
-/** True when something (file, directory, link) exists at `path`. */
+/**
+ * True when something (file, directory, link target) exists at `path`.
+ *
+ * @example
+ * ```ts
+ * import { pathExists } from "./atomic.ts";
+ * if (await pathExists("/tmp")) console.log("there");
+ * ```
+ */
 export async function pathExists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -35,7 +60,16 @@ export async function pathExists(path: string): Promise<boolean> {
   }
 }
 
-/** Flushes a directory entry table so a rename inside it survives a crash (best effort). */
+/**
+ * Flushes a directory's entry table so a rename inside it survives a crash
+ * (best effort: a no-op where directories cannot be fsynced).
+ *
+ * @example
+ * ```ts
+ * import { fsyncDir } from "./atomic.ts";
+ * await fsyncDir("/tmp");
+ * ```
+ */
 export async function fsyncDir(dir: string): Promise<void> {
   try {
     const fh = await open(dir, "r");

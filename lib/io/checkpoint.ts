@@ -24,11 +24,45 @@ import {
 
 export type { TokenizerInfo } from "../data/tokenizer.ts";
 
-/** File names inside a checkpoint directory. */
+/**
+ * Hugging Face model config inside a checkpoint directory.
+ *
+ * @example
+ * ```ts
+ * import { CONFIG_FILE } from "./checkpoint.ts";
+ * const path = `runs/ckpt/${CONFIG_FILE}`;
+ * ```
+ */
 export const CONFIG_FILE = "config.json";
+/**
+ * Weights file inside a checkpoint directory (F32 safetensors).
+ *
+ * @example
+ * ```ts
+ * import { WEIGHTS_FILE } from "./checkpoint.ts";
+ * const path = `runs/ckpt/${WEIGHTS_FILE}`;
+ * ```
+ */
 export const WEIGHTS_FILE = "model.safetensors";
+/**
+ * Kit metadata (format, tokenizer, extras) inside a checkpoint directory.
+ *
+ * @example
+ * ```ts
+ * import { META_FILE } from "./checkpoint.ts";
+ * const path = `runs/ckpt/${META_FILE}`;
+ * ```
+ */
 export const META_FILE = "hyperclone.json";
-/** Version of `hyperclone.json` written by this module. */
+/**
+ * Version of `hyperclone.json` written (and the only one read) by this module.
+ *
+ * @example
+ * ```ts
+ * import { CHECKPOINT_FORMAT } from "./checkpoint.ts";
+ * const meta = { format: CHECKPOINT_FORMAT };
+ * ```
+ */
 export const CHECKPOINT_FORMAT = 1;
 
 /** Options of {@link saveCheckpoint}. */
@@ -265,6 +299,13 @@ export async function loadCheckpointConfig(dir: string): Promise<ModelConfig> {
  * that are not parameters. HF `GPT2Model`/`LlamaModel` files omit the
  * `transformer.`/`model.` prefix; GPT-2 files carry causal-mask buffers and old
  * Llama files RoPE `inv_freq` buffers.
+ *
+ * @example
+ * ```ts
+ * import { canonicalName } from "./checkpoint.ts";
+ * canonicalName("gpt2", "h.0.ln_1.weight"); // "transformer.h.0.ln_1.weight"
+ * canonicalName("gpt2", "h.0.attn.bias"); // null (causal-mask buffer)
+ * ```
  */
 export function canonicalName(family: Family, name: string): string | null {
   if (family === "gpt2") {

@@ -9,7 +9,15 @@
 import { readFile } from "node:fs/promises";
 import { configProblems, type Family, type ModelConfig } from "../model/config.ts";
 
-/** HF key that each ModelConfig field comes from, per family (for error messages). */
+/**
+ * HF key that each ModelConfig field comes from, per family (for error messages).
+ *
+ * @example
+ * ```ts
+ * import { HF_FIELD } from "./hf_config.ts";
+ * HF_FIELD.gpt2.hiddenSize; // "n_embd"
+ * ```
+ */
 export const HF_FIELD: Record<Family, Record<keyof ModelConfig, string>> = {
   gpt2: {
     family: "model_type",

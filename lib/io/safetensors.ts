@@ -35,7 +35,15 @@ const DTYPE_SIZE: Record<string, number> = {
   F64: 8,
 };
 
-/** Dtypes {@link SafetensorsReader.read} converts to float32. */
+/**
+ * Dtypes {@link SafetensorsReader.read} converts to float32.
+ *
+ * @example
+ * ```ts
+ * import { READABLE_DTYPES } from "./safetensors.ts";
+ * (READABLE_DTYPES as readonly string[]).includes("BF16"); // true
+ * ```
+ */
 export const READABLE_DTYPES = ["F32", "F16", "BF16"] as const;
 
 /** Largest header accepted (the reference implementation's limit). */
@@ -112,6 +120,13 @@ function isNonNegInt(x: unknown): x is number {
  * Validates a header object against the file size and returns entries with
  * absolute offsets. Exported for tests and for tools that parse headers from
  * other sources.
+ *
+ * @example
+ * ```ts
+ * import { parseHeader } from "./safetensors.ts";
+ * const json = { w: { dtype: "F32", shape: [2], data_offsets: [0, 8] } };
+ * const h = parseHeader("x.safetensors", json, 64, 72); // h.entries[0].begin === 64
+ * ```
  */
 export function parseHeader(
   path: string,
@@ -214,7 +229,15 @@ const F16_TABLE = (() => {
   return t;
 })();
 
-/** Converts raw little-endian bytes of a readable dtype to float32. */
+/**
+ * Converts raw little-endian bytes of a readable dtype to float32.
+ *
+ * @example
+ * ```ts
+ * import { decodeToFloat32 } from "./safetensors.ts";
+ * decodeToFloat32(new Uint8Array([0x00, 0x3c]), "F16"); // Float32Array [1]
+ * ```
+ */
 export function decodeToFloat32(bytes: Uint8Array, dtype: string): Float32Array {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dtype === "F32") {
@@ -350,6 +373,13 @@ export interface SafetensorsWriter {
 /**
  * Builds the header bytes (JSON padded with spaces to a multiple of 8, as the
  * reference writer does) for F32 tensors laid out in the given order.
+ *
+ * @example
+ * ```ts
+ * import { buildHeader } from "./safetensors.ts";
+ * const { bytes, offsets } = buildHeader([{ name: "w", shape: [2, 3] }]);
+ * offsets.get("w"); // [0, 24]
+ * ```
  */
 export function buildHeader(
   entries: { name: string; shape: number[] }[],
