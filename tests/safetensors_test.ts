@@ -8,7 +8,7 @@ import {
   readSafetensors,
   writeSafetensors,
 } from "../lib/io/safetensors.ts";
-import { writeDirAtomic, writeFileAtomic } from "../lib/io/atomic.ts";
+import { removeStaleTemps, writeDirAtomic, writeFileAtomic } from "../lib/io/atomic.ts";
 import { hostTensor, type TensorMap } from "../lib/tensor_map.ts";
 
 async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -312,5 +312,19 @@ Deno.test("a tensor beyond the 4 GiB mark of a sparse file is read without readi
     assert.deepEqual(r.info("big").shape, [bigElems]);
     assert.deepEqual(Array.from((await r.read("small")).data), [1.5, -3]);
     await r.close();
+  });
+});
+
+Deno.test("removeStaleTemps removes only old .hc-tmp-/.hc-old- leftovers", async () => {
+  await withTmp(async (dir) => {
+    for (const name of [".hc-tmp-a-1", ".hc-old-b-2", ".hc-tmp-fresh-3", "keep"]) {
+      await Deno.mkdir(join(dir, name));
+    }
+    const twoHoursAgo = new Date(Date.now() - 7_200_000);
+    for (const name of [".hc-tmp-a-1", ".hc-old-b-2", "keep"]) {
+      await Deno.utime(join(dir, name), twoHoursAgo, twoHoursAgo);
+    }
+    assert.deepEqual((await removeStaleTemps(dir)).sort(), [".hc-old-b-2", ".hc-tmp-a-1"]);
+    assert.deepEqual((await readdir(dir)).sort(), [".hc-tmp-fresh-3", "keep"]);
   });
 });
