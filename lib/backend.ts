@@ -8,6 +8,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+// Gradients are registered by the union package (tfjs-core alone registers none).
+import "@tensorflow/tfjs";
 import { setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import * as os from "node:os";
 import * as path from "node:path";

@@ -64,6 +64,6 @@ export function makeRng(seed: number | number[]): Rng {
       const v = next();
       return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
     },
-    state: () => [a, b, c, d],
+    state: () => [a >>> 0, b >>> 0, c >>> 0, d >>> 0],
   };
 }

@@ -10,6 +10,7 @@ import { assertValidConfig, type ModelConfig } from "./config.ts";
 import { paramSpecs } from "./params.ts";
 import type { TensorMap } from "../tensor_map.ts";
 import { causalMask, ropeTables } from "./layers.ts";
+import { oneHotFloat } from "./ops.ts";
 import { gpt2Forward } from "./gpt2.ts";
 import { llamaForward } from "./llama.ts";
 
@@ -186,7 +187,7 @@ export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scal
     const V = logits.shape[1];
     const logp = tf.logSoftmax(logits, -1);
     // A one-hot product instead of gather: its gradient exists on every backend.
-    const picked = tf.sum(tf.mul(logp, tf.oneHot(targets, V, 1, 0, "float32")), -1);
+    const picked = tf.sum(tf.mul(logp, oneHotFloat(targets, V)), -1);
     return tf.neg(tf.mean(picked)) as tf.Scalar;
   });
 }

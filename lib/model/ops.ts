@@ -8,6 +8,23 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+// tfjs-core alone registers no gradients; the union package's bundle does.
+import "@tensorflow/tfjs";
+
+/**
+ * One-hot rows as float32. tfjs-wasm 4.22's OneHot kernel ignores a float32
+ * dtype and writes integer bits (1 reads as 1.4e-45), so build int32 and cast.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { oneHotFloat } from "./ops.ts";
+ * oneHotFloat(tf.tensor1d([0, 2], "int32"), 3).print();
+ * ```
+ */
+export function oneHotFloat(indices: tf.Tensor1D, depth: number): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(indices, depth), "float32"));
+}
 
 /** Plain 2-D product a @ b for [m, k] x [k, n]. */
 function mm(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
@@ -155,7 +172,7 @@ export const embed: (ids: tf.Tensor1D, table: tf.Tensor2D) => tf.Tensor2D = tf.c
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [idx] = saved as tf.Tensor1D[];
         const V = (table as tf.Tensor2D).shape[0];
-        const oneHotT = tf.transpose(tf.oneHot(idx, V, 1, 0, "float32")) as tf.Tensor2D;
+        const oneHotT = tf.transpose(oneHotFloat(idx, V)) as tf.Tensor2D;
         return [tf.zerosLike(idx), mm(oneHotT, dy as tf.Tensor2D)];
       },
     };

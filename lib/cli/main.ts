@@ -1,0 +1,82 @@
+/**
+ * `deno task hc <command>`: the one command-line entry point.
+ *
+ * Exit codes: 0 success, 1 failure (e.g. divergence, clone verification
+ * failed), 2 bad input (flags, config, paths).
+ *
+ * @module
+ */
+import { UsageError } from "../errors.ts";
+
+const USAGE = `hyperclone: grow language models with HyperCloning
+
+usage: deno task hc <command> [options]
+
+commands:
+  train   --config FILE --out DIR [--resume] [--init CKPT] [--backend B]
+  eval    CKPT_DIR [--split validation|test] [--data PATH] [--tasks builtin,FILE.jsonl]
+  score   CKPT_DIR --tokens 1,2,3 --out logits.npy
+  sample  CKPT_DIR --prompt TEXT [--max-new N] [--temperature T] [--top-k K] [--seed S]
+  clone   SRC_DIR OUT_DIR --width N --ffn M --variant V [--snr-db X] [--seed S]
+          [--heads more|wider] [--tied untie|fold-norm] [--no-verify] [--force]
+  bench   --preset tiny|small|medium [--vs-torch] [--steps N]
+  bench-clone
+  ablate  SPEC.json --preset quick|standard|paper [--out runs/] [--shard i/n]
+  figures RUNS_DIR --out figures/
+  demo    the main demo (README)
+
+Every command takes --backend auto|tensorflow|webgpu|wasm|cpu (or HC_BACKEND).`;
+
+type Command = (args: string[]) => Promise<number | void>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  train: async () => (await import("./train.ts")).trainCommand,
+  eval: async () => (await import("./eval.ts")).evalCommand,
+  score: async () => (await import("./score.ts")).scoreCommand,
+  sample: async () => (await import("./sample.ts")).sampleCommand,
+  clone: async () => (await import("./clone.ts")).cloneCommand,
+  bench: async () => (await import("./bench.ts")).benchCommand,
+  "bench-clone": async () => (await import("./bench.ts")).benchCloneCommand,
+  ablate: async () => (await import("./ablate.ts")).ablateCommand,
+  figures: async () => (await import("./figures.ts")).figuresCommand,
+  demo: async () => (await import("./demo.ts")).demoCommand,
+};
+
+/**
+ * Runs the CLI with `argv` and returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./main.ts";
+ * const code = await main(["--help"]);
+ * ```
+ */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    console.error(`hc: error: unknown command '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const run = await load();
+    return (await run(rest)) ?? 0;
+  } catch (e) {
+    const err = e as Error;
+    if (err instanceof UsageError) {
+      console.error(`hc ${name}: error: ${err.message}`);
+      return 2;
+    }
+    console.error(`hc ${name}: failed: ${err.message}`);
+    if (Deno.env.get("HC_DEBUG")) console.error(err.stack);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

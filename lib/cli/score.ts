@@ -1,0 +1,52 @@
+/**
+ * `hc score CKPT_DIR --tokens 1,2,3 --out logits.npy`: the logits at each
+ * position as a float32 NumPy array [T, V] (written atomically).
+ *
+ * @module
+ */
+import { UsageError } from "../errors.ts";
+import { encodeNpy } from "../io/npy.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { logitsOf } from "../model/model.ts";
+import { parse, positionals } from "./args.ts";
+import { openCheckpoint } from "./load.ts";
+
+/**
+ * Writes the logits of a token sequence.
+ *
+ * @example
+ * ```ts
+ * import { scoreCommand } from "./score.ts";
+ * await scoreCommand(["runs/demo/checkpoint", "--tokens", "72,105", "--out", "logits.npy"]);
+ * ```
+ */
+export async function scoreCommand(args: string[]): Promise<number> {
+  const p = parse("score", args, {
+    tokens: { type: "string" },
+    out: { type: "string" },
+    backend: { type: "string" },
+  });
+  const [dir] = positionals(p, "score", ["CKPT_DIR"]);
+  const out = p.values.out as string | undefined;
+  if (!out) throw new UsageError("--out FILE.npy is required");
+  const raw = p.values.tokens as string | undefined;
+  if (!raw) throw new UsageError("--tokens 1,2,3 is required");
+  const ids = raw.split(",").map((s) => Number(s.trim()));
+  const { model } = await openCheckpoint(dir, p.values.backend as string | undefined);
+  const V = model.config.vocabSize;
+  const bad = ids.findIndex((x) => !Number.isInteger(x) || x < 0 || x >= V);
+  if (bad >= 0) {
+    throw new UsageError(
+      `--tokens: entry ${bad} ('${raw.split(",")[bad]}') is not an id in [0, ${V})`,
+    );
+  }
+  if (ids.length > model.config.maxPositions) {
+    throw new UsageError(
+      `--tokens: ${ids.length} tokens exceed maxPositions ${model.config.maxPositions}`,
+    );
+  }
+  const [logits] = await logitsOf(model, [new Int32Array(ids)]);
+  await writeFileAtomic(out, encodeNpy(logits, [ids.length, V]));
+  console.log(JSON.stringify({ out, shape: [ids.length, V] }));
+  return 0;
+}
