@@ -160,13 +160,10 @@ export function attention(
     let kh = toHeads(k, o, Hkv, true), vh = toHeads(v, o, Hkv);
     if (Hkv !== H) {
       const g = H / Hkv;
+      // Query head h reads KV head floor(h / g): repeat each KV head g times.
+      // Rank-3 tile: tfjs has no tile gradient for rank 5.
       const rep = (t: tf.Tensor) =>
-        tf.reshape(tf.broadcastTo(tf.reshape(t, [B, Hkv, 1, T, d]), [B, Hkv, g, T, d]), [
-          B,
-          H,
-          T,
-          d,
-        ]);
+        tf.reshape(tf.tile(tf.reshape(t, [B * Hkv, 1, T * d]), [1, g, 1]), [B, H, T, d]);
       kh = rep(kh), vh = rep(vh);
     }
     const qh = toHeads(q, o, H, true);

@@ -23,7 +23,7 @@ import "@tensorflow/tfjs";
  * ```
  */
 export function oneHotFloat(indices: tf.Tensor1D, depth: number): tf.Tensor2D {
-  return tf.tidy(() => tf.cast(tf.oneHot(indices, depth), "float32"));
+  return tf.tidy(() => tf.cast(tf.oneHot(indices, depth), "float32")) as tf.Tensor2D;
 }
 
 /** Plain 2-D product a @ b for [m, k] x [k, n]. */
