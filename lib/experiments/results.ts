@@ -1,0 +1,501 @@
+/**
+ * Typed readers over the experiment folder contract (docs/run-layout.md) and
+ * the speed-up table computed from them. Figures, notebooks and the ablation
+ * report read experiments only through this module.
+ *
+ * Layout of one experiment `ROOT/<spec>/<preset>/`: `grid.json`,
+ * `sources/<id>/` (training runs), `clones/<id>/` (clone checkpoints),
+ * `runs/<id>/` (training runs with `run.json`), `results.json`.
+ *
+ * Speed-up definitions (see lib/eval/speedup.ts for the maths):
+ * - the metric is validation loss, the target the random-init baseline's
+ *   final value smoothed over its last `k` evaluations, paired by seed;
+ * - axes: `steps` are *baseline-equivalent* steps, i.e. a run's training
+ *   FLOPs divided by the FLOPs of one baseline step (exactly the step count
+ *   for runs of the target size; FLOPs-fair for the smaller keep-training
+ *   control); `flops` are training FLOPs; `deviceHours` the measured
+ *   wall-clock x accelerators;
+ * - "with source" adds the source model's training cost on the same axis.
+ *
+ * @module
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type MetricsLine, readMetrics, readSummary, type RunSummary } from "../train/loop.ts";
+import type { TrainingCost } from "../train/loop.ts";
+import type { TrainConfig } from "../train/config.ts";
+import { type Curve, type SeedSummary, speedupOverSeeds } from "../eval/speedup.ts";
+
+/** What kind of run: a model of the target size, or a control (keep training the source). */
+export type RunKind = "target" | "control";
+
+/** Contents of `runs/<id>/run.json`. */
+export interface RunRecord {
+  id: string;
+  spec: string;
+  preset: string;
+  kind: RunKind;
+  /** "random", a clone label (e.g. "noisy-symmetric") or "keep-training". */
+  init: string;
+  /** What the run is compared within (e.g. the source it came from). */
+  group: string;
+  seed: number;
+  /** Source id (under sources/) or null for random init. */
+  source: string | null;
+  /** Clone id (under clones/) or null. */
+  clone: string | null;
+}
+
+/** One source model in grid.json. */
+export interface GridSource {
+  id: string;
+  /** Name of the source in the spec. */
+  name: string;
+  config: TrainConfig;
+}
+
+/** One clone checkpoint in grid.json. */
+export interface GridClone {
+  id: string;
+  source: string;
+  /** Options passed to cloneCheckpoint. */
+  options: {
+    width: number;
+    ffn: number;
+    variant: string;
+    heads: string;
+    tied: string;
+    snrDb: number;
+    seed: number;
+  };
+}
+
+/** One training run in grid.json: its record plus its training config. */
+export interface GridRun extends RunRecord {
+  /** Training config; `init` (if any) is relative to the experiment folder. */
+  config: TrainConfig;
+}
+
+/** Contents of grid.json: the expanded grid, deterministic from spec and preset. */
+export interface GridFile {
+  spec: string;
+  preset: string;
+  comment: string;
+  /** Label of the random-init run every other init is compared with. */
+  baseline: string;
+  /** Evaluations averaged into the speed-up target. */
+  k: number;
+  /** Init labels in the spec's order (the table's row order). */
+  inits: string[];
+  sources: GridSource[];
+  clones: GridClone[];
+  /** Sorted by id; `--shard i/n` takes index mod n. */
+  runs: GridRun[];
+}
+
+/** One run as read from disk. */
+export interface LoadedRun {
+  record: RunRecord;
+  dir: string;
+  metrics: MetricsLine[];
+  /** null while the run is unfinished. */
+  summary: RunSummary | null;
+  /** Training cost of the source it started from (null for random init). */
+  sourceCost: TrainingCost | null;
+}
+
+/** One experiment read from one or more roots (shards merged). */
+export interface Experiment {
+  /** The experiment folders read (one per root that has it). */
+  dirs: string[];
+  grid: GridFile;
+  /** Runs of grid.json with a run folder in any of the dirs, in grid order. */
+  runs: LoadedRun[];
+}
+
+/**
+ * Reads `grid.json` of an experiment folder.
+ *
+ * @example
+ * ```ts
+ * import { readGrid } from "./results.ts";
+ * const grid = readGrid("runs/variant-ablation/quick");
+ * console.log(grid.runs.length);
+ * ```
+ */
+export function readGrid(expDir: string): GridFile {
+  const p = path.join(expDir, "grid.json");
+  if (!fs.existsSync(p)) {
+    throw new Error(`${expDir}: no grid.json; run 'hc ablate SPEC --preset P --out ROOT' first`);
+  }
+  return JSON.parse(fs.readFileSync(p, "utf8"));
+}
+
+/**
+ * Reads `run.json` of a run folder, or null when absent.
+ *
+ * @example
+ * ```ts
+ * import { readRunRecord } from "./results.ts";
+ * const r = readRunRecord("runs/variant-ablation/quick/runs/random-seed0-abc123");
+ * ```
+ */
+export function readRunRecord(runDir: string): RunRecord | null {
+  const p = path.join(runDir, "run.json");
+  return fs.existsSync(p) ? JSON.parse(fs.readFileSync(p, "utf8")) : null;
+}
+
+/**
+ * The experiment folder of a spec and preset under a root.
+ *
+ * @example
+ * ```ts
+ * import { experimentDir } from "./results.ts";
+ * experimentDir("runs", "variant-ablation", "quick"); // "runs/variant-ablation/quick"
+ * ```
+ */
+export function experimentDir(root: string, spec: string, preset: string): string {
+  return path.join(root, spec, preset);
+}
+
+/**
+ * Finds every experiment folder (one holding grid.json) under a root, sorted.
+ *
+ * @example
+ * ```ts
+ * import { findExperiments } from "./results.ts";
+ * for (const dir of findExperiments("runs")) console.log(dir);
+ * ```
+ */
+export function findExperiments(root: string): string[] {
+  const out: string[] = [];
+  if (!fs.existsSync(root)) return out;
+  for (const spec of fs.readdirSync(root).sort()) {
+    const specDir = path.join(root, spec);
+    if (!fs.statSync(specDir).isDirectory()) continue;
+    for (const preset of fs.readdirSync(specDir).sort()) {
+      if (fs.existsSync(path.join(specDir, preset, "grid.json"))) {
+        out.push(path.join(specDir, preset));
+      }
+    }
+  }
+  return out;
+}
+
+function sourceCostOf(dirs: string[], sourceId: string | null): TrainingCost | null {
+  if (!sourceId) return null;
+  for (const d of dirs) {
+    const s = readSummary(path.join(d, "sources", sourceId));
+    if (s) return s.cost;
+  }
+  return null;
+}
+
+/**
+ * Loads an experiment from one or several experiment folders (e.g. shards
+ * run on different machines): grid.json from the first, each run from the
+ * first folder holding it finished (else the first holding it at all).
+ *
+ * @example
+ * ```ts
+ * import { loadExperiment } from "./results.ts";
+ * const exp = loadExperiment(["shardA/variant-ablation/quick", "shardB/variant-ablation/quick"]);
+ * console.log(exp.runs.filter((r) => r.summary).length, "finished runs");
+ * ```
+ */
+export function loadExperiment(expDirs: string | string[]): Experiment {
+  const dirs = (Array.isArray(expDirs) ? expDirs : [expDirs]).filter((d) =>
+    fs.existsSync(path.join(d, "grid.json"))
+  );
+  if (!dirs.length) throw new Error(`${expDirs}: no grid.json in any of these folders`);
+  const grid = readGrid(dirs[0]);
+  const runs: LoadedRun[] = [];
+  for (const g of grid.runs) {
+    const candidates = dirs.map((d) => path.join(d, "runs", g.id)).filter((d) =>
+      fs.existsSync(path.join(d, "run.json"))
+    );
+    if (!candidates.length) continue;
+    const dir = candidates.find((d) => readSummary(d)) ?? candidates[0];
+    const summary = readSummary(dir);
+    const { config: _c, ...record } = g;
+    runs.push({
+      record: readRunRecord(dir) ?? record,
+      dir,
+      metrics: readMetrics(dir),
+      summary,
+      sourceCost: summary?.sourceCost ?? sourceCostOf(dirs, g.source),
+    });
+  }
+  return { dirs, grid, runs };
+}
+
+/** Cost axes of the speed-up table. */
+export const AXES = ["steps", "flops", "deviceHours"] as const;
+/** One of {@link AXES}. */
+export type Axis = typeof AXES[number];
+
+/** Speed-up over seeds on one axis, without and with the source's cost. */
+export interface AxisSpeedup {
+  without: SpeedupStat;
+  withSource: SpeedupStat;
+}
+
+/** Compact {@link SeedSummary}: what results.json stores. */
+export interface SpeedupStat {
+  mean: number | null;
+  ci95: [number, number] | null;
+  n: number;
+  nReached: number;
+  /** Ratio per seed (null: never reached), in seed order. */
+  values: (number | null)[];
+}
+
+/** Mean and sample standard deviation over seeds. */
+export interface MeanSd {
+  mean: number | null;
+  sd: number | null;
+  n: number;
+}
+
+/** One row of the table: an initialisation over its seeds. */
+export interface InitResult {
+  init: string;
+  kind: RunKind;
+  group: string;
+  seeds: number[];
+  finalValLoss: MeanSd;
+  finalValAccuracy: MeanSd;
+  /** Built-in task accuracy at the last evaluation (null when not measured). */
+  finalTaskAccuracy: MeanSd;
+  /** Null for the baseline itself, or when its baseline runs are missing. */
+  speedup: Record<Axis, AxisSpeedup> | null;
+  /** Loss target (baseline's smoothed final val loss), mean over seeds. */
+  target: number | null;
+}
+
+/** Per-run entry of results.json. */
+export interface RunResult {
+  id: string;
+  init: string;
+  kind: RunKind;
+  group: string;
+  seed: number;
+  done: boolean;
+  steps: number;
+  final: MetricsLine | null;
+  cost: TrainingCost | null;
+  sourceCost: TrainingCost | null;
+}
+
+/** Contents of results.json. */
+export interface ResultsFile {
+  spec: string;
+  preset: string;
+  baseline: string;
+  metric: "valLoss";
+  k: number;
+  /** Runs in grid.json / finished among them. */
+  total: number;
+  finished: number;
+  runs: RunResult[];
+  inits: InitResult[];
+}
+
+function meanSd(xs: (number | null | undefined)[]): MeanSd {
+  const v = xs.filter((x): x is number => typeof x === "number" && Number.isFinite(x));
+  if (!v.length) return { mean: null, sd: null, n: 0 };
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const sd = v.length > 1
+    ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1))
+    : null;
+  return { mean, sd, n: v.length };
+}
+
+/** Training FLOPs of one step of a finished run (0 if it took none). */
+function flopsPerStep(run: LoadedRun): number {
+  const c = run.summary!.cost;
+  return c.steps > 0 ? c.trainFlops / c.steps : 0;
+}
+
+/**
+ * A run's validation-loss curve on one axis. `steps` is baseline-equivalent
+ * steps (training FLOPs / FLOPs of one baseline step).
+ *
+ * @example
+ * ```ts
+ * import { curveOf, loadExperiment } from "./results.ts";
+ * const exp = loadExperiment("runs/variant-ablation/quick");
+ * const c = curveOf(exp.runs[0], "flops", 1);
+ * ```
+ */
+export function curveOf(run: LoadedRun, axis: Axis, baselineStepFlops: number): Curve {
+  const x = run.metrics.map((m) =>
+    axis === "flops"
+      ? m.trainFlops
+      : axis === "deviceHours"
+      ? m.deviceHours
+      : m.trainFlops / baselineStepFlops
+  );
+  return { x, y: run.metrics.map((m) => m.valLoss) };
+}
+
+function sourceOffset(run: LoadedRun, axis: Axis, baselineStepFlops: number): number {
+  const c = run.sourceCost;
+  if (!c) return 0;
+  return axis === "flops"
+    ? c.trainFlops
+    : axis === "deviceHours"
+    ? c.deviceHours
+    : c.trainFlops / baselineStepFlops;
+}
+
+function stat(s: SeedSummary): SpeedupStat {
+  return { mean: s.mean, ci95: s.ci95, n: s.n, nReached: s.nReached, values: s.values };
+}
+
+/**
+ * Computes results.json's content from a loaded experiment: per-run finals
+ * and, per initialisation, final metrics over seeds and speed-ups vs the
+ * random-init baseline of the same seed (bootstrap seed 0, 2000 resamples).
+ * Only finished runs count; nothing here depends on wall-clock except the
+ * device-hours axis.
+ *
+ * @example
+ * ```ts
+ * import { computeResults, loadExperiment } from "./results.ts";
+ * const res = computeResults(loadExperiment("runs/variant-ablation/quick"));
+ * console.log(res.inits.map((r) => [r.init, r.speedup?.steps.without.mean]));
+ * ```
+ */
+export function computeResults(exp: Experiment): ResultsFile {
+  const { grid } = exp;
+  const done = exp.runs.filter((r) => r.summary);
+  const baseBySeed = new Map<number, LoadedRun>();
+  for (const r of done) {
+    if (r.record.init === grid.baseline) baseBySeed.set(r.record.seed, r);
+  }
+  const inits: InitResult[] = [];
+  for (const label of grid.inits) {
+    const rs = done.filter((r) => r.record.init === label).sort((a, b) =>
+      a.record.seed - b.record.seed
+    );
+    const anyRun = grid.runs.find((g) => g.init === label);
+    if (!anyRun) continue;
+    const finals = rs.map((r) => r.summary!.final);
+    const row: InitResult = {
+      init: label,
+      kind: anyRun.kind,
+      group: anyRun.group,
+      seeds: rs.map((r) => r.record.seed),
+      finalValLoss: meanSd(finals.map((f) => f.valLoss)),
+      finalValAccuracy: meanSd(finals.map((f) => f.valAccuracy)),
+      finalTaskAccuracy: meanSd(finals.map((f) => f.taskAccuracy as number | undefined)),
+      speedup: null,
+      target: null,
+    };
+    const pairs = rs.filter((r) => baseBySeed.has(r.record.seed)).map((r) => ({
+      run: r,
+      base: baseBySeed.get(r.record.seed)!,
+    }));
+    if (label !== grid.baseline && pairs.length) {
+      const sp = {} as Record<Axis, AxisSpeedup>;
+      let target = 0;
+      // Each seed's treatment is compared with that seed's baseline; the
+      // source cost is charged by shifting the treatment's x.
+      const k = Math.min(grid.k, ...pairs.map((p) => p.base.metrics.length));
+      for (const axis of AXES) {
+        const run1 = (withSource: boolean) =>
+          speedupOverSeeds(
+            pairs.map(({ run, base }) => {
+              const bsf = flopsPerStep(base);
+              const t = curveOf(run, axis, bsf);
+              const off = withSource ? sourceOffset(run, axis, bsf) : 0;
+              return {
+                baseline: curveOf(base, axis, bsf),
+                treatment: { x: t.x.map((v) => v + off), y: t.y },
+              };
+            }),
+            { k, direction: "lower" },
+            { seed: 0, resamples: 2000 },
+          );
+        const without = run1(false);
+        sp[axis] = { without: stat(without), withSource: stat(run1(true)) };
+        target = without.perSeed.reduce((a, r) => a + r.target, 0) / without.perSeed.length;
+      }
+      row.speedup = sp;
+      row.target = target;
+    }
+    inits.push(row);
+  }
+  const runs: RunResult[] = exp.runs.map((r) => ({
+    id: r.record.id,
+    init: r.record.init,
+    kind: r.record.kind,
+    group: r.record.group,
+    seed: r.record.seed,
+    done: Boolean(r.summary),
+    steps: r.summary?.steps ?? r.metrics.at(-1)?.step ?? 0,
+    final: r.summary?.final ?? null,
+    cost: r.summary?.cost ?? null,
+    sourceCost: r.sourceCost,
+  }));
+  return {
+    spec: grid.spec,
+    preset: grid.preset,
+    baseline: grid.baseline,
+    metric: "valLoss",
+    k: grid.k,
+    total: grid.runs.length,
+    finished: done.length,
+    runs,
+    inits,
+  };
+}
+
+/**
+ * Reads results.json of an experiment folder, or null when absent.
+ *
+ * @example
+ * ```ts
+ * import { readResults } from "./results.ts";
+ * const res = readResults("runs/variant-ablation/quick");
+ * ```
+ */
+export function readResults(expDir: string): ResultsFile | null {
+  const p = path.join(expDir, "results.json");
+  return fs.existsSync(p) ? parseResults(fs.readFileSync(p, "utf8")) : null;
+}
+
+/**
+ * results.json text: JSON with infinite speed-ups (a treatment that starts
+ * at or beyond the target) written as the string "Infinity".
+ *
+ * @example
+ * ```ts
+ * import { parseResults, resultsJson } from "./results.ts";
+ * const text = resultsJson({ x: Infinity } as never); // '{\n  "x": "Infinity"\n}\n'
+ * ```
+ */
+export function resultsJson(res: ResultsFile): string {
+  return JSON.stringify(
+    res,
+    (_k, v) => (v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : v),
+    2,
+  ) + "\n";
+}
+
+/**
+ * Parses results.json text, turning "Infinity" back into a number.
+ *
+ * @example
+ * ```ts
+ * import { parseResults } from "./results.ts";
+ * const res = parseResults('{"inits": []}');
+ * ```
+ */
+export function parseResults(text: string): ResultsFile {
+  return JSON.parse(
+    text,
+    (_k, v) => (v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v),
+  );
+}
