@@ -9,9 +9,44 @@ import * as tf from "@tensorflow/tfjs-core";
 import { forward, type Model } from "../model/model.ts";
 import type { LogProbFn, LogProbRequest } from "./multiple_choice.ts";
 
+/** One forward window: inputs and which of its positions are scored. */
+interface Window {
+  request: number;
+  inputs: Int32Array;
+  /** Scored positions: position i predicts inputs-token i + 1 = targets[i]. */
+  from: number;
+  targets: Int32Array;
+}
+
 /**
- * Wraps a model as a LogProbFn. Requests longer than maxPositions keep the
- * end of the context (the continuation is never cut).
+ * Splits a request into windows of at most `P` input tokens. When everything
+ * fits, that is one window; otherwise continuation tokens are scored in
+ * strides of P/2, each with at least P/2 tokens of preceding context (the
+ * rolling scheme of lm-evaluation-harness for long texts).
+ */
+function windowsOf(r: LogProbRequest, request: number, P: number): Window[] {
+  const all = new Int32Array(r.context.length + r.continuation.length);
+  all.set(r.context), all.set(r.continuation, r.context.length);
+  const L = all.length, first = r.context.length;
+  const stride = L - 1 <= P ? L : Math.max(1, Math.floor(P / 2));
+  const out: Window[] = [];
+  for (let s = first; s < L; s += stride) {
+    const e = Math.min(L, s + stride);
+    const a = Math.max(0, e - 1 - P);
+    out.push({
+      request,
+      inputs: all.slice(a, e - 1),
+      from: s - 1 - a,
+      targets: all.slice(s, e),
+    });
+  }
+  return out;
+}
+
+/**
+ * Wraps a model as a LogProbFn. `stats.tokens` (when given) accumulates the
+ * positions actually run through the model, padding included, for FLOPs
+ * accounting.
  *
  * @example
  * ```ts
@@ -19,36 +54,32 @@ import type { LogProbFn, LogProbRequest } from "./multiple_choice.ts";
  * // const lp = modelLogProb(model); const [ll] = await lp([{ context, continuation }]);
  * ```
  */
-export function modelLogProb(model: Model, batchSize = 16): LogProbFn {
+export function modelLogProb(
+  model: Model,
+  batchSize = 16,
+  stats?: { tokens: number },
+): LogProbFn {
   const P = model.config.maxPositions, V = model.config.vocabSize;
   return async (requests: LogProbRequest[]) => {
-    const out: number[] = [];
-    for (let s = 0; s < requests.length; s += batchSize) {
-      const chunk = requests.slice(s, s + batchSize);
-      const seqs = chunk.map((r) => {
-        if (r.continuation.length >= P) {
-          throw new RangeError(
-            `continuation of ${r.continuation.length} tokens does not fit maxPositions ${P}`,
-          );
-        }
-        const all = new Int32Array(r.context.length + r.continuation.length);
-        all.set(r.context), all.set(r.continuation, r.context.length);
-        return all.slice(Math.max(0, all.length - P - 1)); // +1: the last token is only a target
-      });
-      const T = Math.max(...seqs.map((q) => q.length)) - 1;
+    const out = new Array<number>(requests.length).fill(0);
+    const windows = requests.flatMap((r, i) => windowsOf(r, i, P));
+    for (let s = 0; s < windows.length; s += batchSize) {
+      const chunk = windows.slice(s, s + batchSize);
+      const T = Math.max(...chunk.map((w) => w.inputs.length));
       const ids = new Int32Array(chunk.length * T);
-      seqs.forEach((q, b) => ids.set(q.subarray(0, q.length - 1), b * T));
+      if (stats) stats.tokens += chunk.length * T;
+      chunk.forEach((w, b) => ids.set(w.inputs, b * T));
       const logp = tf.tidy(() =>
         tf.logSoftmax(forward(model, tf.tensor2d(ids, [chunk.length, T], "int32")), -1)
       );
       const lp = (await logp.data()) as Float32Array;
       logp.dispose();
-      chunk.forEach((r, b) => {
-        const q = seqs[b], n = r.continuation.length;
+      chunk.forEach((w, b) => {
         let sum = 0;
-        // Token q[t + 1] is predicted at position t.
-        for (let t = q.length - 1 - n; t < q.length - 1; t++) sum += lp[(b * T + t) * V + q[t + 1]];
-        out.push(sum);
+        for (let j = 0; j < w.targets.length; j++) {
+          sum += lp[(b * T + w.from + j) * V + w.targets[j]];
+        }
+        out[w.request] += sum;
       });
     }
     return out;

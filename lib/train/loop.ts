@@ -40,6 +40,11 @@ import { writeDirAtomic, writeFileAtomic } from "../io/atomic.ts";
 import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import type { TensorMap } from "../tensor_map.ts";
+import { modelLogProb } from "../eval/logprob.ts";
+import { type MultipleChoiceTask, scoreTask } from "../eval/multiple_choice.ts";
+import { loadBuiltinTask } from "../eval/builtin_task.ts";
+import { CLONE_FILE, type CloneRecord } from "../clone/checkpoint.ts";
+import { symmetrySummary } from "../clone/symmetry.ts";
 
 /** Training cost carried by a checkpoint (cumulative over its own run). */
 export interface TrainingCost {
@@ -197,6 +202,32 @@ export function loadSplits(source: string, tokenizer: TokenizerInfo = byteTokeni
   return s;
 }
 
+/** clone.json of a checkpoint directory, or null when it is not a clone. */
+export function readCloneRecord(dir: string): CloneRecord | null {
+  const p = path.join(dir, CLONE_FILE);
+  return fs.existsSync(p) ? JSON.parse(fs.readFileSync(p, "utf8")) : null;
+}
+
+/** The training cost recorded in a clone's source checkpoint, if any. */
+function sourceCostOfClone(rec: CloneRecord | null): TrainingCost | null {
+  const meta = rec && path.join(rec.source.path, "hyperclone.json");
+  if (!meta || !fs.existsSync(meta)) return null;
+  return checkpointCost(JSON.parse(fs.readFileSync(meta, "utf8")).extra);
+}
+
+/**
+ * A fixed subset of `count` items of a task, evenly spaced so it covers every
+ * source document (the full task is too slow to score at every evaluation).
+ */
+export function taskSubset(task: MultipleChoiceTask, count: number): MultipleChoiceTask {
+  const n = Math.min(count, task.items.length);
+  const step = task.items.length / n;
+  return {
+    name: task.name,
+    items: Array.from({ length: n }, (_, i) => task.items[Math.floor(i * step)]),
+  };
+}
+
 async function saveRunCheckpoint(
   dir: string,
   model: Model,
@@ -273,12 +304,14 @@ export async function train(
   // Model and where it starts from.
   let modelCfg: ModelConfig, params: TensorMap, tokenizer: TokenizerInfo = byteTokenizer.info;
   let sourceCost: TrainingCost | null = null;
+  let cloneRecord: CloneRecord | null = null;
   if (cfg.init) {
     const ck = await loadCheckpoint(cfg.init);
     modelCfg = { ...ck.config, dropout: cfg.dropout ?? ck.config.dropout };
     params = ck.params;
     tokenizer = ck.tokenizer;
-    sourceCost = checkpointCost(ck.extra);
+    cloneRecord = readCloneRecord(cfg.init);
+    sourceCost = checkpointCost(ck.extra) ?? sourceCostOfClone(cloneRecord);
   } else {
     modelCfg = resolveModel(cfg);
     params = initParams(modelCfg, cfg.seed);
@@ -321,6 +354,9 @@ export async function train(
 
   const model = createModel(modelCfg, params);
   const opt = createAdamW(model.vars, momentsFrom);
+  const tokenizerImpl = tokenizerFromInfo(tokenizer);
+  const task = cfg.taskItems > 0 ? taskSubset(await loadBuiltinTask(), cfg.taskItems) : null;
+
   const varList = [...model.vars.values()];
   const tokensPerStep = batchSize * seqLen;
   const stepFlops = tokensPerStep * trainFlopsPerToken(modelCfg, seqLen);
@@ -344,6 +380,25 @@ export async function train(
     const r = await evaluateBatches(model, valBatches);
     state.cost.evalFlops += evalFlopsEach;
     const extra: Record<string, unknown> = {};
+    if (task) {
+      const stats = { tokens: 0 };
+      const t = await scoreTask(task, modelLogProb(model, 16, stats), tokenizerImpl);
+      // Attention counted at full window length: a slight over-estimate.
+      state.cost.evalFlops += stats.tokens * forwardFlopsPerToken(modelCfg, modelCfg.maxPositions);
+      Object.assign(extra, {
+        taskAccuracy: t.acc,
+        taskAccuracyNorm: t.acc_norm,
+        taskStderr: t.acc_stderr,
+        taskItems: t.n,
+      });
+    }
+    if (cloneRecord) {
+      extra.symmetry = symmetrySummary(modelCfg, await modelToHost(model), {
+        width: cloneRecord.width,
+        ffn: cloneRecord.ffn,
+        heads: cloneRecord.heads as "more" | "wider",
+      });
+    }
     for (const hook of opts.evalHooks ?? []) Object.assign(extra, await hook(model, state.step));
     syncCost();
     const line: MetricsLine = {
