@@ -53,6 +53,11 @@ export const CLONE_DEFAULTS = {
   seed: 0,
 } as const;
 
+/** A bad clone option or an impossible split (the CLI maps it to exit code 2). */
+export class CloneOptionError extends Error {
+  override name = "CloneOptionError";
+}
+
 const isPosInt = (x: unknown): x is number =>
   typeof x === "number" && Number.isInteger(x) && x >= 1;
 
@@ -75,40 +80,44 @@ function normaliseVariant(v: unknown): unknown {
 export function validateCloneOptions(src: ModelConfig, opts: CloneOptions): ResolvedCloneOptions {
   const o = opts as unknown as Record<string, unknown>;
   if (!isPosInt(o.width)) {
-    throw new Error(`clone width: must be a positive integer, got ${o.width}`);
+    throw new CloneOptionError(`clone width: must be a positive integer, got ${o.width}`);
   }
   const ffn = o.ffn ?? o.width;
-  if (!isPosInt(ffn)) throw new Error(`clone ffn: must be a positive integer, got ${o.ffn}`);
+  if (!isPosInt(ffn)) {
+    throw new CloneOptionError(`clone ffn: must be a positive integer, got ${o.ffn}`);
+  }
   const variant = normaliseVariant(o.variant ?? CLONE_DEFAULTS.variant);
   if (!(VARIANTS as readonly unknown[]).includes(variant)) {
-    throw new Error(`clone variant: '${o.variant}' is not one of ${VARIANTS.join(", ")}`);
+    throw new CloneOptionError(
+      `clone variant: '${o.variant}' is not one of ${VARIANTS.join(", ")}`,
+    );
   }
   const heads = o.heads ?? CLONE_DEFAULTS.heads;
   if (!(HEAD_MODES as readonly unknown[]).includes(heads)) {
-    throw new Error(`clone heads: '${o.heads}' is not one of ${HEAD_MODES.join(", ")}`);
+    throw new CloneOptionError(`clone heads: '${o.heads}' is not one of ${HEAD_MODES.join(", ")}`);
   }
   const tied = o.tied ?? CLONE_DEFAULTS.tied;
   if (!(TIED_MODES as readonly unknown[]).includes(tied)) {
-    throw new Error(`clone tied: '${o.tied}' is not one of ${TIED_MODES.join(", ")}`);
+    throw new CloneOptionError(`clone tied: '${o.tied}' is not one of ${TIED_MODES.join(", ")}`);
   }
   const snrDb = o.snrDb ?? CLONE_DEFAULTS.snrDb;
   if (typeof snrDb !== "number" || !Number.isFinite(snrDb)) {
-    throw new Error(`clone snrDb: must be a finite number of dB, got ${o.snrDb}`);
+    throw new CloneOptionError(`clone snrDb: must be a finite number of dB, got ${o.snrDb}`);
   }
   const seed = o.seed ?? CLONE_DEFAULTS.seed;
   if (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new Error(`clone seed: must be an integer in [0, 2^32), got ${o.seed}`);
+    throw new CloneOptionError(`clone seed: must be an integer in [0, 2^32), got ${o.seed}`);
   }
   const bad = configProblems(src);
-  if (bad.length) throw new Error(`clone source config: ${bad[0]}`);
+  if (bad.length) throw new CloneOptionError(`clone source config: ${bad[0]}`);
   if (src.numHeads % src.numKvHeads !== 0) {
-    throw new Error(
+    throw new CloneOptionError(
       `clone source: numHeads ${src.numHeads} is not a multiple of numKvHeads ${src.numKvHeads}; ` +
         `its heads cannot be split into query groups`,
     );
   }
   if (src.family === "gpt2" && src.headDim * src.numHeads !== src.hiddenSize) {
-    throw new Error(
+    throw new CloneOptionError(
       `clone source: gpt2 needs numHeads*headDim = hiddenSize, got ${src.numHeads}*${src.headDim}`,
     );
   }
@@ -157,7 +166,7 @@ export function cloneConfig(src: ModelConfig, opts: CloneOptions): ModelConfig {
     tieWordEmbeddings: src.tieWordEmbeddings && o.tied === "fold-norm",
   };
   const bad = configProblems(cfg);
-  if (bad.length) throw new Error(`clone config: ${bad[0]}`);
+  if (bad.length) throw new CloneOptionError(`clone config: ${bad[0]}`);
   return cfg;
 }
 
@@ -180,7 +189,9 @@ export function sourceConfigOf(
   const more = (opts.heads ?? "more") === "more";
   const div = (x: number, k: number, what: string) => {
     if (!isPosInt(k) || x % k !== 0) {
-      throw new Error(`symmetry: ${what} ${x} is not divisible by the clone factor ${k}`);
+      throw new CloneOptionError(
+        `symmetry: ${what} ${x} is not divisible by the clone factor ${k}`,
+      );
     }
     return x / k;
   };

@@ -1,0 +1,171 @@
+/**
+ * Cloning checkpoint directories without building a model: source tensors are
+ * read one at a time, each clone tensor is made and streamed to the output
+ * file, so peak memory is about one source tensor plus one clone tensor (and
+ * a noise block). Verification, when on, then loads both models.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { join, resolve } from "node:path";
+import {
+  CHECKPOINT_FORMAT,
+  checkpointTensorReader,
+  CONFIG_FILE,
+  loadCheckpoint,
+  META_FILE,
+  WEIGHTS_FILE,
+} from "../io/checkpoint.ts";
+import { writeDirAtomic, writeFileAtomic } from "../io/atomic.ts";
+import { createSafetensorsWriter } from "../io/safetensors.ts";
+import { hfConfigText } from "../io/hf_config.ts";
+import type { ModelConfig } from "../model/config.ts";
+import type { CloneOptions, ResolvedCloneOptions } from "./options.ts";
+import { type ClonePlan, planClone } from "./plan.ts";
+import { noiseGainOf, verifyClone, type VerifyOptions, type VerifyReport } from "./verify.ts";
+
+/** File with the clone's provenance, next to config.json. */
+export const CLONE_FILE = "clone.json";
+
+/** Raised when a clone's logits do not match its source's (the CLI maps it to exit code 1). */
+export class CloneVerificationError extends Error {
+  override name = "CloneVerificationError";
+  constructor(message: string, readonly report: VerifyReport) {
+    super(message);
+  }
+}
+
+/** Options of {@link cloneCheckpoint}. */
+export interface CloneCheckpointOptions extends CloneOptions {
+  /** Check clone logits against the source (default true). */
+  verify?: boolean;
+  /** Sequences/lengths for the check; use a short seqLen for big models. */
+  verifyOptions?: Omit<VerifyOptions, "noiseGain">;
+  /** Replace an existing output directory. */
+  force?: boolean;
+  /** Called after each tensor is written. */
+  onTensor?: (done: number, total: number, name: string) => void;
+}
+
+/** Contents of clone.json. */
+export interface CloneRecord {
+  source: { path: string; sha256: string };
+  width: number;
+  ffn: number;
+  variant: string;
+  heads: string;
+  tied: string;
+  seed: number;
+  snrDb: number;
+  sourceConfig: ModelConfig;
+  verification: VerifyReport | null;
+}
+
+/**
+ * SHA-256 (hex) of a file, streamed.
+ *
+ * @example
+ * ```ts
+ * import { sha256File } from "./checkpoint.ts";
+ * const h = await sha256File("/etc/hostname");
+ * ```
+ */
+export function sha256File(path: string): Promise<string> {
+  return new Promise((ok, fail) => {
+    const h = createHash("sha256");
+    createReadStream(path)
+      .on("data", (c) => h.update(c))
+      .on("error", fail)
+      .on("end", () => ok(h.digest("hex")));
+  });
+}
+
+/**
+ * Clones the checkpoint in `srcDir` into `outDir` (atomically: built in a temp
+ * directory, renamed at the end). Writes config.json, model.safetensors,
+ * hyperclone.json (the source's tokenizer) and clone.json (provenance and
+ * verification). With `verify` (default) a clone whose logits differ from the
+ * source's beyond the float32 tolerance is removed and a
+ * {@link CloneVerificationError} thrown. Bad options throw `CloneOptionError`
+ * before anything is written.
+ *
+ * @example
+ * ```ts
+ * import { cloneCheckpoint } from "./checkpoint.ts";
+ * const r = await cloneCheckpoint("runs/small", "runs/small-x2", { width: 2, variant: "noisy-symmetric" });
+ * console.log(r.record.verification?.maxRelDiff);
+ * ```
+ */
+export async function cloneCheckpoint(
+  srcDir: string,
+  outDir: string,
+  opts: CloneCheckpointOptions,
+): Promise<{ config: ModelConfig; options: ResolvedCloneOptions; record: CloneRecord }> {
+  const reader = await checkpointTensorReader(srcDir);
+  let record: CloneRecord | undefined;
+  let plan: ClonePlan | undefined;
+  try {
+    const p = planClone(reader.config, opts); // validates before anything is written
+    plan = p;
+    const o = plan.options;
+    const sha256 = await sha256File(join(srcDir, WEIGHTS_FILE));
+    const meta = { format: CHECKPOINT_FORMAT, tokenizer: reader.tokenizer, extra: {} };
+    await writeDirAtomic(outDir, async (tmp) => {
+      await writeFileAtomic(join(tmp, CONFIG_FILE), hfConfigText(p.config));
+      await writeFileAtomic(join(tmp, META_FILE), JSON.stringify(meta, null, 2) + "\n");
+      const w = await createSafetensorsWriter(
+        join(tmp, WEIGHTS_FILE),
+        p.tensors.map((t) => ({ name: t.name, shape: t.shape })),
+        { format: "pt" },
+      );
+      try {
+        let done = 0;
+        for (const t of p.tensors) {
+          const made = t.make(await reader.read(t.source));
+          await w.write(t.name, made.data);
+          opts.onTensor?.(++done, p.tensors.length, t.name);
+        }
+        await w.close();
+      } catch (e) {
+        await w.abort();
+        throw e;
+      }
+      let verification: VerifyReport | null = null;
+      if (opts.verify ?? true) {
+        // Both sides go through the saved files, so whatever the clone relies
+        // on (e.g. the folded 1/n of a tied head) must have survived saving.
+        const source = await loadCheckpoint(srcDir);
+        const clone = await loadCheckpoint(tmp);
+        verification = await verifyClone(source.config, source.params, clone.config, clone.params, {
+          ...opts.verifyOptions,
+          noiseGain: noiseGainOf(o.variant, o.snrDb),
+        });
+        if (!verification.pass) {
+          throw new CloneVerificationError(
+            `clone verification failed: max relative logit difference ${
+              verification.maxRelDiff.toExponential(2)
+            } exceeds tolerance ${verification.tolerance.toExponential(2)}; clone not written`,
+            verification,
+          );
+        }
+      }
+      record = {
+        source: { path: resolve(srcDir), sha256 },
+        width: o.width,
+        ffn: o.ffn,
+        variant: o.variant,
+        heads: o.heads,
+        tied: o.tied,
+        seed: o.seed,
+        snrDb: o.snrDb,
+        sourceConfig: reader.config,
+        verification,
+      };
+      await writeFileAtomic(join(tmp, CLONE_FILE), JSON.stringify(record, null, 2) + "\n");
+    }, { force: opts.force });
+  } finally {
+    await reader.close();
+  }
+  return { config: plan!.config, options: plan!.options, record: record! };
+}
