@@ -1,0 +1,373 @@
+/**
+ * The kit's figures as Plotly specs, built from experiment runs
+ * (lib/plot/runs.ts): accuracy vs device-hours (the paper's main figure),
+ * loss vs tokens, speed-up bars, variant ablation, source quality and size,
+ * symmetry between cloned blocks, singular-value spectra.
+ *
+ * @module
+ */
+import { groupBy, meanOverSeeds } from "./aggregate.ts";
+import {
+  AXIS_TITLE,
+  type CostAxis,
+  deviceHoursTitle,
+  METRIC_TITLE,
+  metricAt,
+  type MetricName,
+  resolveMetric,
+  runCurve,
+  type SpeedupRow,
+  speedupRows,
+  type SpeedupTableOptions,
+} from "./curves.ts";
+import {
+  bandTraces,
+  baseLayout,
+  colorFor,
+  emptyFigure,
+  type Figure,
+  type Trace,
+} from "./figure.ts";
+import { hasGroups, runLabel, type RunRecord } from "./runs.ts";
+import type { Spectrum } from "./spectra.ts";
+
+/** Options of {@link curvesFigure}. */
+export interface CurvesOptions {
+  x?: CostAxis;
+  y?: MetricName;
+  /** Add the source model's training cost to each cloned run's x. */
+  includeSourceCost?: boolean;
+  /** Label lines by group and initialisation (default: when there are several groups). */
+  byGroup?: boolean;
+  title?: string;
+  /** Log-scale x axis. */
+  logX?: boolean;
+}
+
+/**
+ * One line per initialisation (per group and initialisation with `byGroup`):
+ * the mean over seeds with a band spanning the seeds.
+ *
+ * @example
+ * ```ts
+ * import { loadExperiment } from "./runs.ts";
+ * import { curvesFigure } from "./figures.ts";
+ * const fig = curvesFigure(loadExperiment("runs/variant-ablation/quick").runs, { x: "tokens", y: "valLoss" });
+ * ```
+ */
+export function curvesFigure(runs: RunRecord[], opts: CurvesOptions = {}): Figure {
+  const axis = opts.x ?? "deviceHours";
+  const metric = resolveMetric(opts.y ?? "accuracy", runs);
+  const withSource = opts.includeSourceCost ?? false;
+  const byGroup = opts.byGroup ?? hasGroups(runs);
+  const title = opts.title ?? `${METRIC_TITLE[metric]} vs ${AXIS_TITLE[axis]}`;
+  if (runs.length === 0) return emptyFigure(title, "no runs with metrics yet");
+  const data: Trace[] = [];
+  let i = 0;
+  for (const [label, rs] of groupBy(runs, (r) => runLabel(r.meta, byGroup))) {
+    const m = meanOverSeeds(rs.map((r) => runCurve(r, axis, metric, withSource)));
+    const name = m.n > 1 ? `${label} (${m.n} seeds)` : label;
+    const band = m.n > 1 ? { lo: m.lo, hi: m.hi } : {};
+    data.push(...bandTraces({ name, x: m.x, y: m.y, ...band, color: colorFor(label, i++) }));
+  }
+  const xTitle = axis === "deviceHours"
+    ? deviceHoursTitle(runs, withSource)
+    : AXIS_TITLE[axis] + (withSource ? ", source training included" : "");
+  const layout = baseLayout(title, xTitle, METRIC_TITLE[metric]);
+  if (opts.logX) (layout.xaxis as Record<string, unknown>).type = "log";
+  return { data, layout };
+}
+
+/**
+ * The paper's main figure: accuracy vs device-hours, one line per
+ * initialisation, mean over seeds with a band; optionally charging each
+ * cloned run the source model's training.
+ *
+ * @example
+ * ```ts
+ * import { loadExperiment } from "./runs.ts";
+ * import { accuracyVsDeviceHours } from "./figures.ts";
+ * const fig = accuracyVsDeviceHours(loadExperiment("runs/variant-ablation/quick").runs, { includeSourceCost: true });
+ * ```
+ */
+export function accuracyVsDeviceHours(
+  runs: RunRecord[],
+  opts: { includeSourceCost?: boolean; metric?: MetricName } = {},
+): Figure {
+  const src = opts.includeSourceCost ?? false;
+  return curvesFigure(runs, {
+    x: "deviceHours",
+    y: opts.metric ?? "accuracy",
+    includeSourceCost: src,
+    title: `Accuracy vs device-hours${src ? " (source cost charged)" : ""}`,
+  });
+}
+
+/**
+ * Validation loss vs training tokens, one line per initialisation.
+ *
+ * @example
+ * ```ts
+ * import { loadExperiment } from "./runs.ts";
+ * import { lossVsTokens } from "./figures.ts";
+ * const fig = lossVsTokens(loadExperiment("runs/variant-ablation/quick").runs);
+ * ```
+ */
+export function lossVsTokens(
+  runs: RunRecord[],
+  opts: { includeSourceCost?: boolean } = {},
+): Figure {
+  return curvesFigure(runs, {
+    x: "tokens",
+    y: "valLoss",
+    includeSourceCost: opts.includeSourceCost,
+    title: "Validation loss vs tokens",
+  });
+}
+
+function ciErrors(rows: SpeedupRow[], pick: (r: SpeedupRow) => SpeedupRow["speedup"]) {
+  return {
+    type: "data",
+    symmetric: false,
+    array: rows.map((r) => {
+      const s = pick(r);
+      return s.mean !== null && s.ci95 ? s.ci95[1] - s.mean : 0;
+    }),
+    arrayminus: rows.map((r) => {
+      const s = pick(r);
+      return s.mean !== null && s.ci95 ? s.mean - s.ci95[0] : 0;
+    }),
+  };
+}
+
+/**
+ * Speed-up bars with 95% bootstrap intervals: time for each initialisation to
+ * reach random init's final value, without and with the source's cost.
+ * Initialisations that never reach it show no bar and a "not reached" label.
+ *
+ * @example
+ * ```ts
+ * import { loadExperiment } from "./runs.ts";
+ * import { speedupBars } from "./figures.ts";
+ * const fig = speedupBars(loadExperiment("runs/variant-ablation/quick").runs, { axis: "flops" });
+ * ```
+ */
+export function speedupBars(runs: RunRecord[], opts: SpeedupTableOptions = {}): Figure {
+  const axis = opts.axis ?? "deviceHours";
+  const title = `Speed-up to random init's final ${
+    resolveMetric(opts.metric ?? "valLoss", runs) === "valLoss" ? "loss" : "accuracy"
+  } (${AXIS_TITLE[axis]})`;
+  const rows = speedupRows(runs, opts).filter((r) => r.init !== "random");
+  if (rows.length === 0) return emptyFigure(title, "needs random-init runs and other inits");
+  const byGroup = new Set(rows.map((r) => r.group)).size > 1;
+  const x = rows.map((r) => byGroup ? `${r.group}: ${r.init}` : r.init);
+  const bar = (name: string, pick: (r: SpeedupRow) => SpeedupRow["speedup"], color: string) => ({
+    type: "bar" as const,
+    name,
+    x,
+    y: rows.map((r) => pick(r).mean),
+    marker: { color },
+    error_y: ciErrors(rows, pick),
+    text: rows.map((r) => pick(r).mean === null ? "not reached" : `${pick(r).mean!.toFixed(2)}x`),
+    textposition: "outside",
+  });
+  return {
+    data: [
+      bar("source cost not charged", (r) => r.speedup, "#1f77b4"),
+      bar("source cost charged", (r) => r.speedupWithSource, "#ff7f0e"),
+    ],
+    layout: baseLayout(title, "initialisation", "speed-up vs random init (x)", {
+      barmode: "group",
+      shapes: [{
+        type: "line",
+        xref: "paper",
+        x0: 0,
+        x1: 1,
+        y0: 1,
+        y1: 1,
+        line: { dash: "dot", color: "#444" },
+      }],
+    }),
+  };
+}
+
+/**
+ * Variant ablation: final validation loss and final accuracy per
+ * initialisation (mean over seeds, error bars spanning the seeds), side by side.
+ *
+ * @example
+ * ```ts
+ * import { loadExperiment } from "./runs.ts";
+ * import { variantAblation } from "./figures.ts";
+ * const fig = variantAblation(loadExperiment("runs/variant-ablation/quick").runs);
+ * ```
+ */
+export function variantAblation(runs: RunRecord[]): Figure {
+  const title = "Variant ablation: final loss and accuracy";
+  if (runs.length === 0) return emptyFigure(title, "no runs with metrics yet");
+  const acc = resolveMetric("accuracy", runs);
+  const byGroup = hasGroups(runs);
+  const groups = [...groupBy(runs, (r) => runLabel(r.meta, byGroup))];
+  const labels = groups.map(([l]) => l);
+  const bars = (metric: "valLoss" | typeof acc, axis: "" | "2") => {
+    const finals = groups.map(([, rs]) => rs.map((r) => metricAt(r.metrics.at(-1)!, metric)));
+    const means = finals.map((v) => v.reduce((a, b) => a + b, 0) / v.length);
+    return {
+      type: "bar" as const,
+      name: METRIC_TITLE[metric],
+      x: labels,
+      y: means,
+      xaxis: `x${axis}`,
+      yaxis: `y${axis}`,
+      marker: { color: labels.map((l, i) => colorFor(l, i)) },
+      error_y: {
+        type: "data",
+        symmetric: false,
+        array: finals.map((v, i) => Math.max(...v) - means[i]),
+        arrayminus: finals.map((v, i) => means[i] - Math.min(...v)),
+      },
+      showlegend: false,
+    };
+  };
+  return {
+    data: [bars("valLoss", ""), bars(acc, "2")],
+    layout: {
+      ...baseLayout(title, "", METRIC_TITLE.valLoss),
+      grid: { rows: 1, columns: 2, pattern: "independent" },
+      yaxis2: { title: { text: METRIC_TITLE[acc] }, gridcolor: "#e5e5e5" },
+      xaxis2: { gridcolor: "#e5e5e5" },
+    },
+  };
+}
+
+/**
+ * Source-quality ablation: the same target cloned from sources trained for
+ * different budgets (one line per group and initialisation), against tokens.
+ *
+ * @example
+ * ```ts
+ * import { loadExperiment } from "./runs.ts";
+ * import { sourceQuality } from "./figures.ts";
+ * const fig = sourceQuality(loadExperiment("runs/source-quality/quick").runs);
+ * ```
+ */
+export function sourceQuality(runs: RunRecord[], opts: { y?: MetricName } = {}): Figure {
+  return curvesFigure(runs, {
+    x: "tokens",
+    y: opts.y ?? "valLoss",
+    byGroup: true,
+    title: "Source quality: targets cloned from sources trained for different budgets",
+  });
+}
+
+/**
+ * Source-size ablation: one target size reached by cloning sources of
+ * different sizes (one line per group and initialisation), against FLOPs
+ * with the source's training charged.
+ *
+ * @example
+ * ```ts
+ * import { loadExperiment } from "./runs.ts";
+ * import { sourceSize } from "./figures.ts";
+ * const fig = sourceSize(loadExperiment("runs/source-size/quick").runs);
+ * ```
+ */
+export function sourceSize(runs: RunRecord[], opts: { y?: MetricName } = {}): Figure {
+  return curvesFigure(runs, {
+    x: "flops",
+    y: opts.y ?? "valLoss",
+    byGroup: true,
+    includeSourceCost: true,
+    title: "Source size: 2x clone of a larger source vs 4x clone of a smaller one",
+  });
+}
+
+interface SymmetryPoint {
+  layer: number;
+  meanCosine: number;
+}
+
+/**
+ * Symmetry between cloned blocks: mean cosine similarity between the copies
+ * of each layer's weights vs step, one line per initialisation and layer
+ * (mean over seeds; layers share their initialisation's colour, dashed
+ * alternately). Runs that logged no `symmetry` are left out.
+ *
+ * @example
+ * ```ts
+ * import { loadExperiment } from "./runs.ts";
+ * import { symmetryFigure } from "./figures.ts";
+ * const fig = symmetryFigure(loadExperiment("runs/noise-and-dropout/quick").runs);
+ * ```
+ */
+export function symmetryFigure(runs: RunRecord[]): Figure {
+  const title = "Symmetry: cosine between cloned blocks during training";
+  const withSym = runs.filter((r) => r.metrics.some((l) => Array.isArray(l.symmetry)));
+  if (withSym.length === 0) return emptyFigure(title, "no run logged symmetry diagnostics");
+  const byGroup = hasGroups(withSym);
+  const data: Trace[] = [];
+  let i = 0;
+  for (const [label, rs] of groupBy(withSym, (r) => runLabel(r.meta, byGroup))) {
+    const color = colorFor(label, i++);
+    const layers = new Set<number>();
+    for (const r of rs) {
+      for (const l of r.metrics) {
+        for (const p of (l.symmetry as SymmetryPoint[] | undefined) ?? []) layers.add(p.layer);
+      }
+    }
+    for (const layer of [...layers].sort((a, b) => a - b)) {
+      const m = meanOverSeeds(rs.map((r) => {
+        const lines = r.metrics.filter((l) => Array.isArray(l.symmetry));
+        const y = lines.map((l) =>
+          (l.symmetry as SymmetryPoint[]).find((p) => p.layer === layer)?.meanCosine ?? NaN
+        );
+        return { step: lines.map((l) => l.step), x: lines.map((l) => l.step), y };
+      }));
+      data.push(...bandTraces({
+        name: `${label}, layer ${layer}`,
+        x: m.x,
+        y: m.y,
+        color,
+        dash: (["solid", "dash", "dot"] as const)[layer % 3],
+      }));
+    }
+  }
+  return { data, layout: baseLayout(title, "step", "mean cosine between copies") };
+}
+
+/**
+ * Singular-value spectra (descending, log scale), one line per spectrum.
+ * Values below 1e-7 of the largest are drawn at that floor, since a log axis
+ * cannot show zero.
+ *
+ * @example
+ * ```ts
+ * import { spectraFigure } from "./figures.ts";
+ * const fig = spectraFigure([{ name: "start", tensor: "w", values: [3, 1, 0] }]);
+ * ```
+ */
+export function spectraFigure(spectra: Spectrum[], title?: string): Figure {
+  const t = title ?? `Singular values of ${spectra[0]?.tensor ?? "a weight matrix"}`;
+  if (spectra.length === 0) return emptyFigure(t, "no spectra");
+  const data: Trace[] = spectra.map((s, i) => {
+    const floor = (s.values[0] ?? 0) * 1e-7;
+    return {
+      type: "scatter",
+      mode: "lines+markers",
+      name: s.name,
+      x: s.values.map((_, k) => k + 1),
+      y: s.values.map((v) => Math.max(v, floor)),
+      line: {
+        color: colorFor(s.name.split(" ")[0], i),
+        dash: /start/.test(s.name) ? "dot" : "solid",
+      },
+      marker: { size: 3 },
+    };
+  });
+  return {
+    data,
+    layout: baseLayout(t, "index (descending)", "singular value", {
+      yaxis: { title: { text: "singular value" }, type: "log", gridcolor: "#e5e5e5" },
+    }),
+  };
+}
