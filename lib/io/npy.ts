@@ -106,7 +106,9 @@ export function decodeNpy(bytes: Uint8Array): { shape: number[]; data: Float32Ar
   if (bytes.length - off !== 4 * n) {
     throw new Error(`npy: data is ${bytes.length - off} bytes but shape [${shape}] needs ${4 * n}`);
   }
-  const raw = bytes.slice(off);
+  // A copy: Node's Buffer.slice returns a view into a shared pool, so its
+  // .buffer does not start at the data.
+  const raw = new Uint8Array(bytes.subarray(off));
   if (!LITTLE_ENDIAN) swap4(raw);
   return { shape, data: new Float32Array(raw.buffer, 0, n) };
 }
