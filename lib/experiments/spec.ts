@@ -1,0 +1,422 @@
+/**
+ * Experiment specs: a JSON file with a name, a comment, shared settings
+ * (`base`) and named presets (`quick`, `standard`, `paper`, ...). Each preset
+ * is `base` deep-merged with the preset's own object (objects merge, arrays
+ * and values replace), then validated strictly with zod and checked for
+ * consistency (sources exist, clones grow the source by integer factors into
+ * exactly the target's shape). Every preset is checked when the file is read,
+ * so a malformed spec fails before any training, with the field named.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { UsageError } from "../errors.ts";
+import { type ModelConfig } from "../model/config.ts";
+import {
+  DataSchema,
+  ModelSpecSchema,
+  OptimSchema,
+  parseTrainConfig,
+  resolveModel,
+} from "../train/config.ts";
+import {
+  cloneConfig,
+  type CloneOptions,
+  HEAD_MODES,
+  TIED_MODES,
+  VARIANTS,
+} from "../clone/options.ts";
+
+const int = z.number().int();
+const pos = int.positive();
+const name = z.string().regex(
+  /^[a-z0-9][a-z0-9-]*$/,
+  "use lower-case letters, digits and '-' (it becomes a folder name)",
+);
+
+/** Optimiser fields that override a default schedule (all optional). */
+export const OptimOverrideSchema = OptimSchema.partial().strict();
+
+/** A source model: trained once per preset, cached by a hash of its config. */
+export const SourceSchema = z.object({
+  model: ModelSpecSchema,
+  steps: pos,
+  optim: OptimOverrideSchema.default({}),
+  /** Seed of the source's init and data order (one source for all target seeds). */
+  seed: int.nonnegative().default(0),
+  dropout: z.number().min(0).lt(1).optional(),
+}).strict();
+
+/** The target model and its training budget. */
+export const TargetSchema = z.object({
+  model: ModelSpecSchema,
+  steps: pos,
+  /** Schedule of the random-init baseline (and default for every target). */
+  optim: OptimOverrideSchema.default({}),
+  /** Schedule of cloned targets, over `optim` (e.g. shorter warm-up, lower lr). */
+  cloneOptim: OptimOverrideSchema.default({}),
+}).strict();
+
+const common = {
+  /** Row name in the table and in run ids; defaults to the kind / variant. */
+  label: name.optional(),
+  /** What the run is compared within; defaults to the source name or "random". */
+  group: z.string().min(1).optional(),
+  optim: OptimOverrideSchema.optional(),
+  dropout: z.number().min(0).lt(1).optional(),
+};
+
+/** The initialisations an experiment compares. */
+export const InitSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("random"), ...common }).strict(),
+  z.object({
+    kind: z.literal("clone"),
+    ...common,
+    source: z.string(),
+    variant: z.enum(VARIANTS),
+    /** Hidden-width factor; default target hiddenSize / source hiddenSize. */
+    width: pos.optional(),
+    /** FFN factor; default target intermediateSize / source intermediateSize. */
+    ffn: pos.optional(),
+    heads: z.enum(HEAD_MODES).default("more"),
+    tied: z.enum(TIED_MODES).default("fold-norm"),
+    snrDb: z.number().finite().default(10),
+    /** Noise seed; default: the run's seed (noisy variants), 0 otherwise. */
+    noiseSeed: int.nonnegative().optional(),
+  }).strict(),
+  z.object({
+    kind: z.literal("keep-training"),
+    ...common,
+    source: z.string(),
+    /** Extra steps of the source; default FLOPs-matched to the target budget. */
+    steps: pos.optional(),
+  }).strict(),
+]);
+
+/** One preset, after merging `base`. */
+export const PresetSchema = z.object({
+  comment: z.string().optional(),
+  data: DataSchema.default({}),
+  /** Target seeds: data order, random init, clone noise and dropout. */
+  seeds: z.array(int.nonnegative()).min(1),
+  evalEvery: pos.default(50),
+  evalBatches: pos.default(8),
+  checkpointEvery: pos.default(50),
+  /** Built-in task items evaluated at every eval of target and control runs (0: off). */
+  taskItems: int.nonnegative().default(0),
+  /** Evaluations averaged into the speed-up target. */
+  k: pos.default(2),
+  /** Label of the random init every other init is compared with (default: the first). */
+  baseline: name.optional(),
+  sources: z.record(name, SourceSchema).default({}),
+  target: TargetSchema,
+  inits: z.array(InitSchema).min(1),
+}).strict();
+
+/** A whole spec file. */
+export const SpecSchema = z.object({
+  name,
+  comment: z.string().min(1),
+  base: z.record(z.unknown()).default({}),
+  presets: z.record(name, z.record(z.unknown())).refine((p) => Object.keys(p).length > 0, {
+    message: "give at least one preset",
+  }),
+}).strict();
+
+/** A preset after validation. */
+export type Preset = z.infer<typeof PresetSchema>;
+/** One initialisation of a preset. */
+export type InitSpec = z.infer<typeof InitSchema>;
+
+/** A preset with everything resolved: labels, baseline, models, clone options. */
+export interface ResolvedPreset extends Preset {
+  name: string;
+  baseline: string;
+  labels: string[];
+  targetModel: ModelConfig;
+  sourceModels: Record<string, ModelConfig>;
+  /** Clone options per init index (null for non-clone inits), noise seed not set. */
+  cloneOptions: (Required<Omit<CloneOptions, "seed">> | null)[];
+}
+
+/** A validated spec: every preset resolved. */
+export interface Spec {
+  name: string;
+  comment: string;
+  presets: Record<string, ResolvedPreset>;
+  /** Source file (for messages). */
+  file: string;
+}
+
+/** A malformed spec: the CLI prints the one-line message (field named) and exits 2. */
+export class SpecError extends UsageError {
+  override name = "SpecError";
+}
+
+function isObj(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/**
+ * Deep merge: objects merge key by key, anything else in `over` replaces.
+ *
+ * @example
+ * ```ts
+ * import { deepMerge } from "./spec.ts";
+ * deepMerge({ a: { b: 1, c: 2 }, d: [1] }, { a: { c: 3 }, d: [2] }); // { a: { b: 1, c: 3 }, d: [2] }
+ * ```
+ */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isObj(base) || !isObj(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+function has(obj: unknown, p: (string | number)[]): boolean {
+  let cur = obj;
+  for (const k of p) {
+    if (!isObj(cur) && !Array.isArray(cur)) return false;
+    if (!(k in (cur as Record<string, unknown>))) return false;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return true;
+}
+
+function defaultLabel(init: InitSpec): string {
+  return init.kind === "clone" ? init.variant : init.kind;
+}
+
+function ratio(t: number, s: number, what: string, src: string, at: string): number {
+  if (t < s) {
+    throw new SpecError(
+      `${at}: target ${what} ${t} is smaller than source '${src}' ${what} ${s}; ` +
+        `cloning only grows a model (choose a larger target or a smaller source)`,
+    );
+  }
+  if (t % s !== 0) {
+    throw new SpecError(
+      `${at}: target ${what} ${t} is not an integer multiple of source '${src}' ` +
+        `${what} ${s}; the clone factor must be an integer`,
+    );
+  }
+  return t / s;
+}
+
+const SHAPE_FIELDS = [
+  "family",
+  "vocabSize",
+  "numLayers",
+  "hiddenSize",
+  "intermediateSize",
+  "numHeads",
+  "numKvHeads",
+  "headDim",
+  "maxPositions",
+] as const;
+
+function modelOf(model: unknown, steps: number, where: string): ModelConfig {
+  // resolveModel names the field as `<where>: model.<field>`; seqLen is checked by the caller.
+  return resolveModel(parseTrainConfig({ model, steps, data: { seqLen: 1 } }, where), where);
+}
+
+/** Validates one merged preset object; `where(path)` names a field in the file. */
+function resolvePreset(
+  presetName: string,
+  merged: unknown,
+  where: (p: (string | number)[]) => string,
+): ResolvedPreset {
+  const r = PresetSchema.safeParse(merged);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const extra = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
+    // A bad discriminator reads better with the allowed kinds named.
+    throw new SpecError(`${where(issue.path)}: ${issue.message}${extra}`);
+  }
+  const p = r.data;
+  const wrap = <T>(at: (string | number)[], f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof SpecError) throw e;
+      const msg = (e as Error).message.replace(/^[^:]*: /, "");
+      throw new SpecError(`${where(at)}: ${msg}`);
+    }
+  };
+  const targetModel = wrap(["target"], () => modelOf(p.target.model, p.target.steps, "target"));
+  const sourceModels: Record<string, ModelConfig> = {};
+  for (const [n, s] of Object.entries(p.sources)) {
+    sourceModels[n] = wrap(["sources", n], () => modelOf(s.model, s.steps, `sources.${n}`));
+    if (p.data.seqLen > sourceModels[n].maxPositions) {
+      throw new SpecError(
+        `${where(["data", "seqLen"])}: ${p.data.seqLen} exceeds source '${n}' maxPositions ${
+          sourceModels[n].maxPositions
+        }`,
+      );
+    }
+  }
+  if (p.data.seqLen > targetModel.maxPositions) {
+    throw new SpecError(
+      `${
+        where(["data", "seqLen"])
+      }: ${p.data.seqLen} exceeds target maxPositions ${targetModel.maxPositions}`,
+    );
+  }
+  const labels: string[] = [];
+  const cloneOptions: ResolvedPreset["cloneOptions"] = [];
+  p.inits.forEach((init, i) => {
+    const label = init.label ?? defaultLabel(init);
+    if (labels.includes(label)) {
+      throw new SpecError(
+        `${
+          where(["inits", i, "label"])
+        }: duplicate label '${label}'; give each init a distinct label`,
+      );
+    }
+    labels.push(label);
+    if (init.kind === "random") return cloneOptions.push(null);
+    if (!(init.source in p.sources)) {
+      throw new SpecError(
+        `${where(["inits", i, "source"])}: unknown source '${init.source}' (defined: ${
+          Object.keys(p.sources).join(", ") || "none"
+        })`,
+      );
+    }
+    if (init.kind === "keep-training") return cloneOptions.push(null);
+    const src = sourceModels[init.source];
+    const at = ["inits", i];
+    const width = init.width ??
+      ratio(targetModel.hiddenSize, src.hiddenSize, "hiddenSize", init.source, where(at));
+    const ffn = init.ffn ??
+      ratio(
+        targetModel.intermediateSize,
+        src.intermediateSize,
+        "intermediateSize",
+        init.source,
+        where(at),
+      );
+    const opts = {
+      width,
+      ffn,
+      variant: init.variant,
+      heads: init.heads,
+      tied: init.tied,
+      snrDb: init.snrDb,
+    };
+    const cfg = wrap(at, () => cloneConfig(src, opts));
+    for (const f of SHAPE_FIELDS) {
+      if (cfg[f] !== targetModel[f]) {
+        const smaller = typeof cfg[f] === "number" &&
+          (targetModel[f] as number) < (src[f] as number);
+        throw new SpecError(
+          `${where(at)}: a ${width}x/${ffn}x clone of source '${init.source}' has ${f} ${
+            cfg[f]
+          } but target.model.${f} is ${targetModel[f]}${
+            smaller ? " (target smaller than source)" : ""
+          }; make the target the clone's shape`,
+        );
+      }
+    }
+    cloneOptions.push(opts);
+  });
+  const randoms = p.inits.map((x, i) => ({ x, l: labels[i] })).filter((o) => o.x.kind === "random");
+  const baseline = p.baseline ?? randoms[0]?.l;
+  if (!baseline || !randoms.some((o) => o.l === baseline)) {
+    throw new SpecError(
+      `${where(["baseline"])}: ${
+        p.baseline
+          ? `'${p.baseline}' is not the label of a random init`
+          : "no random init to compare with"
+      }; add {"kind": "random"} to inits`,
+    );
+  }
+  return {
+    ...p,
+    name: presetName,
+    baseline,
+    labels,
+    targetModel,
+    sourceModels,
+    cloneOptions,
+  };
+}
+
+/**
+ * Validates a parsed spec (every preset). Throws {@link SpecError} naming the
+ * field, e.g. `spec.json: presets.quick.inits.2.variant: Invalid enum value`.
+ *
+ * @example
+ * ```ts
+ * import { parseSpec } from "./spec.ts";
+ * const spec = parseSpec(JSON.parse(Deno.readTextFileSync("experiments/variant-ablation.json")));
+ * console.log(Object.keys(spec.presets));
+ * ```
+ */
+export function parseSpec(value: unknown, file = "spec"): Spec {
+  const r = SpecSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const extra = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
+    const at = issue.path.length ? issue.path.join(".") : "(top level)";
+    throw new SpecError(`${file}: ${at}: ${issue.message}${extra}`);
+  }
+  const s = r.data;
+  const presets: Record<string, ResolvedPreset> = {};
+  for (const [pn, over] of Object.entries(s.presets)) {
+    const merged = deepMerge(s.base, over);
+    const where = (p: (string | number)[]) => {
+      const inPreset = p.length === 0 || has(over, p) || !has(s.base, p);
+      return `${file}: ${inPreset ? `presets.${pn}` : `base (preset ${pn})`}${
+        p.length ? "." + p.join(".") : ""
+      }`;
+    };
+    presets[pn] = resolvePreset(pn, merged, where);
+  }
+  return { name: s.name, comment: s.comment, presets, file };
+}
+
+/**
+ * Reads and validates a spec file.
+ *
+ * @example
+ * ```ts
+ * import { readSpec } from "./spec.ts";
+ * const spec = readSpec("experiments/variant-ablation.json");
+ * ```
+ */
+export function readSpec(file: string): Spec {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch {
+    throw new SpecError(`${file}: no such file`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new SpecError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseSpec(value, file);
+}
+
+/**
+ * One preset of a spec, or an error listing the presets it has.
+ *
+ * @example
+ * ```ts
+ * import { presetOf, readSpec } from "./spec.ts";
+ * const p = presetOf(readSpec("experiments/variant-ablation.json"), "quick");
+ * ```
+ */
+export function presetOf(spec: Spec, preset: string): ResolvedPreset {
+  const p = spec.presets[preset];
+  if (!p) {
+    throw new SpecError(
+      `--preset: '${preset}' is not a preset of ${spec.file} (choose ${
+        Object.keys(spec.presets).join(", ")
+      })`,
+    );
+  }
+  return p;
+}
