@@ -12,13 +12,9 @@ import {
   type CostAxis,
   deviceHoursTitle,
   METRIC_TITLE,
-  metricAt,
   type MetricName,
   resolveMetric,
   runCurve,
-  type SpeedupRow,
-  speedupRows,
-  type SpeedupTableOptions,
 } from "./curves.ts";
 import {
   bandTraces,
@@ -28,8 +24,9 @@ import {
   type Figure,
   type Trace,
 } from "./figure.ts";
-import { hasGroups, runLabel, type RunRecord } from "./runs.ts";
+import type { LoadedRun } from "./runs.ts";
 import type { Spectrum } from "./spectra.ts";
+import type { Axis, InitResult, ResultsFile, SpeedupStat } from "../experiments/results.ts";
 
 /** Options of {@link curvesFigure}. */
 export interface CurvesOptions {
@@ -37,16 +34,14 @@ export interface CurvesOptions {
   y?: MetricName;
   /** Add the source model's training cost to each cloned run's x. */
   includeSourceCost?: boolean;
-  /** Label lines by group and initialisation (default: when there are several groups). */
-  byGroup?: boolean;
   title?: string;
   /** Log-scale x axis. */
   logX?: boolean;
 }
 
 /**
- * One line per initialisation (per group and initialisation with `byGroup`):
- * the mean over seeds with a band spanning the seeds.
+ * One line per initialisation (run label): the mean over seeds with a band
+ * spanning the seeds.
  *
  * @example
  * ```ts
@@ -55,16 +50,15 @@ export interface CurvesOptions {
  * const fig = curvesFigure(loadExperiment("runs/variant-ablation/quick").runs, { x: "tokens", y: "valLoss" });
  * ```
  */
-export function curvesFigure(runs: RunRecord[], opts: CurvesOptions = {}): Figure {
+export function curvesFigure(runs: LoadedRun[], opts: CurvesOptions = {}): Figure {
   const axis = opts.x ?? "deviceHours";
   const metric = resolveMetric(opts.y ?? "accuracy", runs);
   const withSource = opts.includeSourceCost ?? false;
-  const byGroup = opts.byGroup ?? hasGroups(runs);
   const title = opts.title ?? `${METRIC_TITLE[metric]} vs ${AXIS_TITLE[axis]}`;
   if (runs.length === 0) return emptyFigure(title, "no runs with metrics yet");
   const data: Trace[] = [];
   let i = 0;
-  for (const [label, rs] of groupBy(runs, (r) => runLabel(r.meta, byGroup))) {
+  for (const [label, rs] of groupBy(runs, (r) => r.record.init)) {
     const m = meanOverSeeds(rs.map((r) => runCurve(r, axis, metric, withSource)));
     const name = m.n > 1 ? `${label} (${m.n} seeds)` : label;
     const band = m.n > 1 ? { lo: m.lo, hi: m.hi } : {};
@@ -91,7 +85,7 @@ export function curvesFigure(runs: RunRecord[], opts: CurvesOptions = {}): Figur
  * ```
  */
 export function accuracyVsDeviceHours(
-  runs: RunRecord[],
+  runs: LoadedRun[],
   opts: { includeSourceCost?: boolean; metric?: MetricName } = {},
 ): Figure {
   const src = opts.includeSourceCost ?? false;
@@ -114,7 +108,7 @@ export function accuracyVsDeviceHours(
  * ```
  */
 export function lossVsTokens(
-  runs: RunRecord[],
+  runs: LoadedRun[],
   opts: { includeSourceCost?: boolean } = {},
 ): Figure {
   return curvesFigure(runs, {
@@ -125,56 +119,57 @@ export function lossVsTokens(
   });
 }
 
-function ciErrors(rows: SpeedupRow[], pick: (r: SpeedupRow) => SpeedupRow["speedup"]) {
+const AXIS_NAME: Record<Axis, string> = {
+  steps: "baseline-equivalent steps",
+  flops: "training FLOPs",
+  deviceHours: "device-hours",
+};
+
+function ciErrors(stats: (SpeedupStat | null)[]) {
+  const ok = (s: SpeedupStat | null) => s && s.mean !== null && s.ci95;
   return {
     type: "data",
     symmetric: false,
-    array: rows.map((r) => {
-      const s = pick(r);
-      return s.mean !== null && s.ci95 ? s.ci95[1] - s.mean : 0;
-    }),
-    arrayminus: rows.map((r) => {
-      const s = pick(r);
-      return s.mean !== null && s.ci95 ? s.mean - s.ci95[0] : 0;
-    }),
+    array: stats.map((s) => ok(s) ? s!.ci95![1] - s!.mean! : 0),
+    arrayminus: stats.map((s) => ok(s) ? s!.mean! - s!.ci95![0] : 0),
   };
 }
 
 /**
- * Speed-up bars with 95% bootstrap intervals: time for each initialisation to
- * reach random init's final value, without and with the source's cost.
- * Initialisations that never reach it show no bar and a "not reached" label.
+ * Speed-up bars with 95% bootstrap intervals from results.json: how much
+ * sooner each initialisation reaches the random-init baseline's final loss,
+ * without and with the source model's cost charged. Initialisations that
+ * never reach it show no bar and a "not reached" label.
  *
  * @example
  * ```ts
- * import { loadExperiment } from "./runs.ts";
+ * import { readResults } from "../experiments/results.ts";
  * import { speedupBars } from "./figures.ts";
- * const fig = speedupBars(loadExperiment("runs/variant-ablation/quick").runs, { axis: "flops" });
+ * const fig = speedupBars(readResults("runs/variant-ablation/quick")!, "flops");
  * ```
  */
-export function speedupBars(runs: RunRecord[], opts: SpeedupTableOptions = {}): Figure {
-  const axis = opts.axis ?? "deviceHours";
-  const title = `Speed-up to random init's final ${
-    resolveMetric(opts.metric ?? "valLoss", runs) === "valLoss" ? "loss" : "accuracy"
-  } (${AXIS_TITLE[axis]})`;
-  const rows = speedupRows(runs, opts).filter((r) => r.init !== "random");
-  if (rows.length === 0) return emptyFigure(title, "needs random-init runs and other inits");
-  const byGroup = new Set(rows.map((r) => r.group)).size > 1;
-  const x = rows.map((r) => byGroup ? `${r.group}: ${r.init}` : r.init);
-  const bar = (name: string, pick: (r: SpeedupRow) => SpeedupRow["speedup"], color: string) => ({
-    type: "bar" as const,
-    name,
-    x,
-    y: rows.map((r) => pick(r).mean),
-    marker: { color },
-    error_y: ciErrors(rows, pick),
-    text: rows.map((r) => pick(r).mean === null ? "not reached" : `${pick(r).mean!.toFixed(2)}x`),
-    textposition: "outside",
-  });
+export function speedupBars(res: ResultsFile, axis: Axis = "deviceHours"): Figure {
+  const title = `Speed-up to random init's final loss (${AXIS_NAME[axis]})`;
+  const rows = res.inits.filter((r) => r.speedup);
+  if (rows.length === 0) return emptyFigure(title, "needs finished baseline and clone runs");
+  const x = rows.map((r) => r.init);
+  const bar = (name: string, pick: (r: InitResult) => SpeedupStat, color: string) => {
+    const stats = rows.map(pick);
+    return {
+      type: "bar" as const,
+      name,
+      x,
+      y: stats.map((s) => s.mean),
+      marker: { color },
+      error_y: ciErrors(stats),
+      text: stats.map((s) => s.mean === null ? "not reached" : `${s.mean.toFixed(2)}x`),
+      textposition: "outside",
+    };
+  };
   return {
     data: [
-      bar("source cost not charged", (r) => r.speedup, "#1f77b4"),
-      bar("source cost charged", (r) => r.speedupWithSource, "#ff7f0e"),
+      bar("source cost not charged", (r) => r.speedup![axis].without, "#1f77b4"),
+      bar("source cost charged", (r) => r.speedup![axis].withSource, "#ff7f0e"),
     ],
     layout: baseLayout(title, "initialisation", "speed-up vs random init (x)", {
       barmode: "group",
@@ -192,49 +187,47 @@ export function speedupBars(runs: RunRecord[], opts: SpeedupTableOptions = {}): 
 }
 
 /**
- * Variant ablation: final validation loss and final accuracy per
- * initialisation (mean over seeds, error bars spanning the seeds), side by side.
+ * Variant ablation from results.json: final validation loss and final
+ * accuracy (built-in task when measured, else next-byte) per
+ * initialisation, mean over seeds with +-1 sd error bars, side by side.
  *
  * @example
  * ```ts
- * import { loadExperiment } from "./runs.ts";
+ * import { readResults } from "../experiments/results.ts";
  * import { variantAblation } from "./figures.ts";
- * const fig = variantAblation(loadExperiment("runs/variant-ablation/quick").runs);
+ * const fig = variantAblation(readResults("runs/variant-ablation/quick")!);
  * ```
  */
-export function variantAblation(runs: RunRecord[]): Figure {
-  const title = "Variant ablation: final loss and accuracy";
-  if (runs.length === 0) return emptyFigure(title, "no runs with metrics yet");
-  const acc = resolveMetric("accuracy", runs);
-  const byGroup = hasGroups(runs);
-  const groups = [...groupBy(runs, (r) => runLabel(r.meta, byGroup))];
-  const labels = groups.map(([l]) => l);
-  const bars = (metric: "valLoss" | typeof acc, axis: "" | "2") => {
-    const finals = groups.map(([, rs]) => rs.map((r) => metricAt(r.metrics.at(-1)!, metric)));
-    const means = finals.map((v) => v.reduce((a, b) => a + b, 0) / v.length);
-    return {
-      type: "bar" as const,
-      name: METRIC_TITLE[metric],
-      x: labels,
-      y: means,
-      xaxis: `x${axis}`,
-      yaxis: `y${axis}`,
-      marker: { color: labels.map((l, i) => colorFor(l, i)) },
-      error_y: {
-        type: "data",
-        symmetric: false,
-        array: finals.map((v, i) => Math.max(...v) - means[i]),
-        arrayminus: finals.map((v, i) => means[i] - Math.min(...v)),
-      },
-      showlegend: false,
-    };
-  };
+export function variantAblation(res: ResultsFile): Figure {
+  const title = "Variant ablation: final loss and accuracy (mean +- sd over seeds)";
+  const rows = res.inits.filter((r) => r.finalValLoss.n > 0);
+  if (rows.length === 0) return emptyFigure(title, "no finished runs yet");
+  const task = rows.every((r) => r.finalTaskAccuracy.n > 0);
+  const labels = rows.map((r) => r.init);
+  const colors = labels.map((l, i) => colorFor(l, i));
+  const bars = (pick: (r: InitResult) => InitResult["finalValLoss"], axis: "" | "2") => ({
+    type: "bar" as const,
+    name: axis ? "accuracy" : "loss",
+    x: labels,
+    y: rows.map((r) => pick(r).mean),
+    xaxis: `x${axis}`,
+    yaxis: `y${axis}`,
+    marker: { color: colors },
+    error_y: { type: "data", array: rows.map((r) => pick(r).sd ?? 0) },
+    showlegend: false,
+  });
   return {
-    data: [bars("valLoss", ""), bars(acc, "2")],
+    data: [
+      bars((r) => r.finalValLoss, ""),
+      bars((r) => task ? r.finalTaskAccuracy : r.finalValAccuracy, "2"),
+    ],
     layout: {
       ...baseLayout(title, "", METRIC_TITLE.valLoss),
       grid: { rows: 1, columns: 2, pattern: "independent" },
-      yaxis2: { title: { text: METRIC_TITLE[acc] }, gridcolor: "#e5e5e5" },
+      yaxis2: {
+        title: { text: METRIC_TITLE[task ? "taskAccuracy" : "valAccuracy"] },
+        gridcolor: "#e5e5e5",
+      },
       xaxis2: { gridcolor: "#e5e5e5" },
     },
   };
@@ -242,7 +235,7 @@ export function variantAblation(runs: RunRecord[]): Figure {
 
 /**
  * Source-quality ablation: the same target cloned from sources trained for
- * different budgets (one line per group and initialisation), against tokens.
+ * different budgets (one line per initialisation), against tokens.
  *
  * @example
  * ```ts
@@ -251,18 +244,17 @@ export function variantAblation(runs: RunRecord[]): Figure {
  * const fig = sourceQuality(loadExperiment("runs/source-quality/quick").runs);
  * ```
  */
-export function sourceQuality(runs: RunRecord[], opts: { y?: MetricName } = {}): Figure {
+export function sourceQuality(runs: LoadedRun[], opts: { y?: MetricName } = {}): Figure {
   return curvesFigure(runs, {
     x: "tokens",
     y: opts.y ?? "valLoss",
-    byGroup: true,
     title: "Source quality: targets cloned from sources trained for different budgets",
   });
 }
 
 /**
  * Source-size ablation: one target size reached by cloning sources of
- * different sizes (one line per group and initialisation), against FLOPs
+ * different sizes (one line per initialisation), against FLOPs
  * with the source's training charged.
  *
  * @example
@@ -272,18 +264,18 @@ export function sourceQuality(runs: RunRecord[], opts: { y?: MetricName } = {}):
  * const fig = sourceSize(loadExperiment("runs/source-size/quick").runs);
  * ```
  */
-export function sourceSize(runs: RunRecord[], opts: { y?: MetricName } = {}): Figure {
+export function sourceSize(runs: LoadedRun[], opts: { y?: MetricName } = {}): Figure {
   return curvesFigure(runs, {
     x: "flops",
     y: opts.y ?? "valLoss",
-    byGroup: true,
     includeSourceCost: true,
     title: "Source size: 2x clone of a larger source vs 4x clone of a smaller one",
   });
 }
 
 interface SymmetryPoint {
-  layer: number;
+  /** "embed", "layer 0", ..., "head" (lib/clone/symmetry.ts layerOf). */
+  layer: string | number;
   meanCosine: number;
 }
 
@@ -300,22 +292,21 @@ interface SymmetryPoint {
  * const fig = symmetryFigure(loadExperiment("runs/noise-and-dropout/quick").runs);
  * ```
  */
-export function symmetryFigure(runs: RunRecord[]): Figure {
+export function symmetryFigure(runs: LoadedRun[]): Figure {
   const title = "Symmetry: cosine between cloned blocks during training";
   const withSym = runs.filter((r) => r.metrics.some((l) => Array.isArray(l.symmetry)));
   if (withSym.length === 0) return emptyFigure(title, "no run logged symmetry diagnostics");
-  const byGroup = hasGroups(withSym);
   const data: Trace[] = [];
   let i = 0;
-  for (const [label, rs] of groupBy(withSym, (r) => runLabel(r.meta, byGroup))) {
+  for (const [label, rs] of groupBy(withSym, (r) => r.record.init)) {
     const color = colorFor(label, i++);
-    const layers = new Set<number>();
+    const layers = new Set<string | number>();
     for (const r of rs) {
       for (const l of r.metrics) {
         for (const p of (l.symmetry as SymmetryPoint[] | undefined) ?? []) layers.add(p.layer);
       }
     }
-    for (const layer of [...layers].sort((a, b) => a - b)) {
+    [...layers].forEach((layer, li) => {
       const m = meanOverSeeds(rs.map((r) => {
         const lines = r.metrics.filter((l) => Array.isArray(l.symmetry));
         const y = lines.map((l) =>
@@ -324,13 +315,13 @@ export function symmetryFigure(runs: RunRecord[]): Figure {
         return { step: lines.map((l) => l.step), x: lines.map((l) => l.step), y };
       }));
       data.push(...bandTraces({
-        name: `${label}, layer ${layer}`,
+        name: `${label}, ${typeof layer === "number" ? `layer ${layer}` : layer}`,
         x: m.x,
         y: m.y,
         color,
-        dash: (["solid", "dash", "dot"] as const)[layer % 3],
+        dash: (["solid", "dash", "dot"] as const)[li % 3],
       }));
-    }
+    });
   }
   return { data, layout: baseLayout(title, "step", "mean cosine between copies") };
 }

@@ -64,8 +64,9 @@ export interface RenderResult {
  * ```
  */
 export function findChromium(explicit?: string): string | null {
+  // An explicit path is taken as is: no silent fallback to another browser.
+  if (explicit) return fs.existsSync(explicit) ? explicit : null;
   const candidates = [
-    explicit,
     Deno.env.get("HC_CHROMIUM"),
     "/usr/bin/chromium",
     "/usr/bin/chromium-browser",
@@ -131,7 +132,8 @@ export async function renderFigures(
   if (!exe) {
     return {
       files,
-      imagesSkipped: `Chromium not found (looked for HC_CHROMIUM, /usr/bin/chromium): ` +
+      imagesSkipped:
+        `Chromium not found (${opts.executablePath ?? "HC_CHROMIUM, /usr/bin/chromium"}): ` +
         `wrote HTML only; for PNG/SVG run: ${CHROMIUM_INSTALL}`,
     };
   }
