@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { attnWidth, type ModelConfig } from "./config.ts";
-import { embed, linear, linearT } from "./ops.ts";
+import { affine, embed, linearT } from "./ops.ts";
 import { attention, geluTanh, layerNorm } from "./layers.ts";
 import type { ForwardContext } from "./model.ts";
 
@@ -28,8 +28,9 @@ export function gpt2Forward(cfg: ModelConfig, ctx: ForwardContext): tf.Tensor2D 
   let x = ctx.dropout(tf.reshape(tf.add(tf.reshape(tok, [B, T, E]), pos), [B * T, E]));
   for (let i = 0; i < cfg.numLayers; i++) {
     const l = (n: string) => p(`transformer.h.${i}.${n}`);
+    const b = (n: string) => ctx.param(`transformer.h.${i}.${n}`) as tf.Tensor1D;
     const h1 = layerNorm(x, l("ln_1.weight"), l("ln_1.bias"), cfg.normEps) as tf.Tensor2D;
-    const qkv = tf.add(linear(h1, l("attn.c_attn.weight")), l("attn.c_attn.bias"));
+    const qkv = affine(h1, l("attn.c_attn.weight"), b("attn.c_attn.bias"));
     const [q, k, v] = tf.split(qkv, [A, A, A], -1);
     const att = attention(q, k, v, {
       batch: B,
@@ -40,11 +41,11 @@ export function gpt2Forward(cfg: ModelConfig, ctx: ForwardContext): tf.Tensor2D 
       mask: ctx.mask,
       dropout: ctx.training ? ctx.dropout : undefined,
     }) as tf.Tensor2D;
-    const a = tf.add(linear(att, l("attn.c_proj.weight")), l("attn.c_proj.bias"));
+    const a = affine(att, l("attn.c_proj.weight"), b("attn.c_proj.bias"));
     x = tf.add(x, ctx.dropout(a));
     const h2 = layerNorm(x, l("ln_2.weight"), l("ln_2.bias"), cfg.normEps) as tf.Tensor2D;
-    const f = geluTanh(tf.add(linear(h2, l("mlp.c_fc.weight")), l("mlp.c_fc.bias"))) as tf.Tensor2D;
-    const m = tf.add(linear(f, l("mlp.c_proj.weight")), l("mlp.c_proj.bias"));
+    const f = geluTanh(affine(h2, l("mlp.c_fc.weight"), b("mlp.c_fc.bias"))) as tf.Tensor2D;
+    const m = affine(f, l("mlp.c_proj.weight"), b("mlp.c_proj.bias"));
     x = tf.add(x, ctx.dropout(m));
   }
   const h = layerNorm(x, p("transformer.ln_f.weight"), p("transformer.ln_f.bias"), cfg.normEps);

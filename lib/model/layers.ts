@@ -4,7 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { bmm, bmmNT } from "./ops.ts";
+import { attentionCore, bmm, bmmNT, geluOp, layerNormOp, rmsNormOp } from "./ops.ts";
 
 /**
  * LayerNorm over the last axis: (x - mean) / sqrt(var + eps) * w + b.
@@ -18,8 +18,14 @@ import { bmm, bmmNT } from "./ops.ts";
  */
 export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
   return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), w), b);
+    const E = x.shape[x.rank - 1];
+    const y = layerNormOp(
+      tf.reshape(x, [-1, E]) as tf.Tensor2D,
+      w as tf.Tensor1D,
+      b as tf.Tensor1D,
+      eps,
+    );
+    return x.rank === 2 ? y : tf.reshape(y, x.shape);
   });
 }
 
@@ -35,8 +41,9 @@ export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number)
  */
 export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
   return tf.tidy(() => {
-    const ms = tf.mean(tf.square(x), -1, true);
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), w);
+    const E = x.shape[x.rank - 1];
+    const y = rmsNormOp(tf.reshape(x, [-1, E]) as tf.Tensor2D, w as tf.Tensor1D, eps);
+    return x.rank === 2 ? y : tf.reshape(y, x.shape);
   });
 }
 
@@ -52,10 +59,7 @@ export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
  * ```
  */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
-    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
-  });
+  return geluOp(x);
 }
 
 /**
@@ -160,20 +164,24 @@ export function attention(
     let kh = toHeads(k, o, Hkv, true), vh = toHeads(v, o, Hkv);
     if (Hkv !== H) {
       const g = H / Hkv;
-      // Query head h reads KV head floor(h / g): repeat each KV head g times.
-      // Rank-3 tile: tfjs has no tile gradient for rank 5.
+      // Rank-4 tile (tfjs has no gradient for rank-5 tile/broadcastTo).
       const rep = (t: tf.Tensor) =>
-        tf.reshape(tf.tile(tf.reshape(t, [B * Hkv, 1, T * d]), [1, g, 1]), [B, H, T, d]);
+        tf.reshape(tf.tile(tf.reshape(t, [B, Hkv, 1, T * d]), [1, 1, g, 1]), [B, H, T, d]);
       kh = rep(kh), vh = rep(vh);
     }
-    const qh = toHeads(q, o, H, true);
+    // Scaling q ([B*T, H*d]) is cheaper than scaling the [B*H, T, T] scores.
+    const qh = toHeads(tf.mul(q, 1 / Math.sqrt(d)), o, H, true);
     const q3 = tf.reshape(qh, [B * H, T, d]) as tf.Tensor3D;
     const k3 = tf.reshape(kh, [B * H, T, d]) as tf.Tensor3D;
     const v3 = tf.reshape(vh, [B * H, T, d]) as tf.Tensor3D;
-    const scores = tf.add(tf.mul(bmmNT(q3, k3), 1 / Math.sqrt(d)), o.mask);
-    let probs = tf.softmax(scores, -1);
-    if (o.dropout) probs = o.dropout(probs);
-    const out = bmm(probs as tf.Tensor3D, v3); // [B*H, T, d]
+    let out: tf.Tensor3D; // [B*H, T, d]
+    if (o.dropout) {
+      // Dropout on the probabilities: the composable (slower) path.
+      const probs = o.dropout(tf.softmax(tf.add(bmmNT(q3, k3), o.mask)));
+      out = bmm(probs as tf.Tensor3D, v3);
+    } else {
+      out = attentionCore(q3, k3, v3, o.mask);
+    }
     return tf.reshape(tf.transpose(tf.reshape(out, [B, H, T, d]), [0, 2, 1, 3]), [B * T, H * d]);
   });
 }

@@ -10,7 +10,7 @@ import { assertValidConfig, type ModelConfig } from "./config.ts";
 import { paramSpecs } from "./params.ts";
 import type { TensorMap } from "../tensor_map.ts";
 import { causalMask, ropeTables } from "./layers.ts";
-import { oneHotFloat } from "./ops.ts";
+import { softmaxCrossEntropy } from "./ops.ts";
 import { gpt2Forward } from "./gpt2.ts";
 import { llamaForward } from "./llama.ts";
 
@@ -183,13 +183,9 @@ export function forward(
  * ```
  */
 export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => {
-    const V = logits.shape[1];
-    const logp = tf.logSoftmax(logits, -1);
-    // A one-hot product instead of gather: its gradient exists on every backend.
-    const picked = tf.sum(tf.mul(logp, oneHotFloat(targets, V)), -1);
-    return tf.neg(tf.mean(picked)) as tf.Scalar;
-  });
+  // A one-hot product instead of gather (its gradient exists on every backend),
+  // with a hand-written gradient (softmax - onehot) / N.
+  return softmaxCrossEntropy(logits, targets);
 }
 
 /** Number of positions whose argmax logit equals the target. */
