@@ -68,7 +68,12 @@ export function disposeAdamW(state: AdamWState): void {
  * ```
  */
 export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
-  return tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
+  return tf.tidy(() => {
+    // A chain of adds, not addN: tfjs-webgpu's AddN with more inputs than the
+    // adapter's storage-buffer limit silently returns 0 (so no clipping).
+    const sums = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+    return tf.sqrt(sums.reduce((a, b) => tf.add(a, b))) as tf.Scalar;
+  });
 }
 
 /**
