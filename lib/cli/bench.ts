@@ -1,0 +1,230 @@
+/**
+ * `hc bench --preset tiny|small|medium [--vs-torch] [--steps N] [--backend B] [--threads N]`
+ * and `hc bench-clone [--width N] [--dir DIR]`.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { initBackend } from "../backend.ts";
+import { UsageError } from "../errors.ts";
+import { PRESETS } from "../model/config.ts";
+import { benchTraining, plainMatmulGflops } from "../bench/train_bench.ts";
+import { enableWasmThreads } from "../bench/wasm_threads.ts";
+import { choiceFlag, intFlag, parse, positionals } from "./args.ts";
+
+const BENCH_PRESETS = ["tiny", "small", "medium"] as const;
+const TORCH_HINT = "apt-get install -y python3-torch libopenblas0-pthread";
+
+/** Starts wasm with `threads` XNNPACK threads (see lib/bench/wasm_threads.ts). */
+async function initThreadedWasm(threads: number): Promise<string> {
+  const dist = path.dirname(fileURLToPath(import.meta.resolve("@tensorflow/tfjs-backend-wasm")));
+  setWasmPaths(dist + path.sep);
+  const restore = await enableWasmThreads(threads);
+  try {
+    if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') failed");
+  } finally {
+    restore();
+  }
+  // deno-lint-ignore no-explicit-any
+  const n = (tf.backend() as any).wasm.tfjs.getThreadsCount();
+  return `wasm-simd, ${n} threads (experimental)`;
+}
+
+/** The first Python that can import torch, or null. */
+function torchPython(): string | null {
+  for (const py of ["python3", "/usr/bin/python3"]) {
+    try {
+      const r = new Deno.Command(py, { args: ["-c", "import torch"], stderr: "null" })
+        .outputSync();
+      if (r.success) return py;
+    } catch { /* not installed */ }
+  }
+  return null;
+}
+
+/**
+ * Benchmarks training throughput and prints one JSON line.
+ *
+ * @example
+ * ```ts
+ * import { benchCommand } from "./bench.ts";
+ * await benchCommand(["--preset", "tiny", "--steps", "3"]);
+ * ```
+ */
+export async function benchCommand(args: string[]): Promise<number> {
+  const p = parse("bench", args, {
+    preset: { type: "string" },
+    steps: { type: "string" },
+    warmup: { type: "string" },
+    backend: { type: "string" },
+    threads: { type: "string" },
+    "vs-torch": { type: "boolean" },
+  });
+  positionals(p, "bench", []);
+  const preset = choiceFlag(p, "preset", BENCH_PRESETS);
+  if (!preset) throw new UsageError("--preset tiny|small|medium is required");
+  const steps = intFlag(p, "steps") ?? 10;
+  const warmup = intFlag(p, "warmup", { min: 0 }) ?? 2;
+  const threads = intFlag(p, "threads") ?? 1;
+  const backendName = p.values.backend as string | undefined;
+  let label: string, backend: string;
+  if (threads > 1) {
+    if ((backendName ?? "wasm") !== "wasm") {
+      throw new UsageError("--threads: only the wasm backend takes a thread count");
+    }
+    label = await initThreadedWasm(threads), backend = "wasm";
+  } else {
+    const d = await initBackend(backendName);
+    label = d.label, backend = d.backend;
+  }
+  const cfg = PRESETS[preset];
+  // Utilisation reference: the plain product at the size of the MLP's
+  // weight-gradient products (hidden x tokens x 4*hidden), capped for time.
+  const plain = await plainMatmulGflops(Math.min(1024, Math.max(256, 2 * cfg.hiddenSize)));
+  const r = await benchTraining({ preset, steps, warmup });
+  const out: Record<string, unknown> = {
+    backend,
+    device: label,
+    preset,
+    params: r.params,
+    batch: r.batch,
+    seq_len: r.seqLen,
+    steps,
+    tokens_per_s: Math.round(r.tokens_per_s),
+    ms_per_step: +r.ms_per_step.toFixed(1),
+    model_gflops: +r.model_gflops.toFixed(2),
+    plain_matmul_gflops: +plain.toFixed(2),
+    utilisation: +(r.model_gflops / plain).toFixed(3),
+  };
+  if (p.values["vs-torch"]) {
+    const py = torchPython();
+    if (!py) {
+      out.torch = null;
+      out.torch_error = `PyTorch is not installed; install it with '${TORCH_HINT}'`;
+    } else {
+      const script = fileURLToPath(new URL("../../benchmarks/torch_peer.py", import.meta.url));
+      const res = new Deno.Command(py, {
+        args: [
+          script,
+          ...["--hidden", cfg.hiddenSize, "--layers", cfg.numLayers, "--heads", cfg.numHeads]
+            .map(String),
+          ...["--context", cfg.maxPositions, "--vocab", cfg.vocabSize, "--batch", r.batch]
+            .map(String),
+          ...["--steps", steps, "--warmup", warmup, "--threads", 2].map(String),
+        ],
+      }).outputSync();
+      const text = new TextDecoder().decode(res.stdout).trim().split("\n").at(-1) ?? "";
+      if (!res.success) {
+        out.torch = null;
+        out.torch_error = new TextDecoder().decode(res.stderr).trim().split("\n").at(-1);
+      } else {
+        const t = JSON.parse(text);
+        out.torch = t;
+        out.ratio_vs_torch = +(r.tokens_per_s / t.tokens_per_s).toFixed(3);
+      }
+    }
+  }
+  console.log(JSON.stringify(out));
+  if (out.torch === null) console.error(`bench: ${out.torch_error}`);
+  return 0;
+}
+
+/** Peak resident set size of this process so far, in bytes (Linux VmHWM). */
+function peakRss(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]) * 1024;
+  } catch { /* not Linux */ }
+  return Deno.memoryUsage().rss;
+}
+
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    n += e.isDirectory() ? dirBytes(p) : fs.statSync(p).size;
+  }
+  return n;
+}
+
+/**
+ * Clones a random Llama checkpoint of ~135M parameters (SmolLM-135M shape)
+ * `--width` times (default 2) and prints seconds and peak RSS against the
+ * clone's size on disk, as one JSON line.
+ *
+ * @example
+ * ```ts
+ * import { benchCloneCommand } from "./bench.ts";
+ * await benchCloneCommand(["--width", "2"]);
+ * ```
+ */
+export async function benchCloneCommand(args: string[]): Promise<number> {
+  const p = parse("bench-clone", args, {
+    width: { type: "string" },
+    dir: { type: "string" },
+    keep: { type: "boolean" },
+    backend: { type: "string" },
+    // Internal: write only the random source checkpoint (run in a child
+    // process, so that its memory does not count in the clone's peak RSS).
+    "make-source": { type: "string" },
+  });
+  positionals(p, "bench-clone", []);
+  const width = intFlag(p, "width") ?? 2;
+  const { defaultConfig } = await import("../model/config.ts");
+  const { initParams } = await import("../model/params.ts");
+  const { saveCheckpoint } = await import("../io/checkpoint.ts");
+  const { cloneCheckpoint } = await import("../clone/checkpoint.ts");
+  const cfg = defaultConfig("llama", {
+    hiddenSize: 576,
+    numLayers: 30,
+    numHeads: 9,
+    numKvHeads: 3,
+    intermediateSize: 1536,
+    vocabSize: 49152,
+    maxPositions: 2048,
+    tieWordEmbeddings: true,
+  });
+  if (p.values["make-source"]) {
+    await saveCheckpoint(p.values["make-source"] as string, cfg, initParams(cfg, 0), {
+      tokenizer: { type: "byte", vocabSize: cfg.vocabSize },
+      force: true,
+    } as never);
+    return 0;
+  }
+  const root = (p.values.dir as string | undefined) ??
+    Deno.makeTempDirSync({ prefix: "hc-bench-clone-" });
+  fs.mkdirSync(root, { recursive: true });
+  const src = path.join(root, "src"), dst = path.join(root, `clone-x${width}`);
+  try {
+    const main = fileURLToPath(new URL("./main.ts", import.meta.url));
+    const made = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", main, "bench-clone", "--make-source", src],
+      stdout: "inherit",
+      stderr: "inherit",
+    }).outputSync();
+    if (!made.success) throw new Error("bench-clone: writing the random source checkpoint failed");
+    await initBackend(p.values.backend as string | undefined);
+    const rssBefore = peakRss();
+    const t0 = performance.now();
+    await cloneCheckpoint(src, dst, { width, verify: false, force: true });
+    const seconds = (performance.now() - t0) / 1000;
+    const cloneBytes = dirBytes(dst);
+    const peak = peakRss();
+    console.log(JSON.stringify({
+      source_params: (await import("../model/config.ts")).paramCount(cfg),
+      width,
+      seconds: +seconds.toFixed(2),
+      clone_bytes_on_disk: cloneBytes,
+      peak_rss_bytes: peak,
+      peak_rss_before_clone_bytes: rssBefore,
+      peak_rss_over_clone_size: +(peak / cloneBytes).toFixed(3),
+    }));
+    return 0;
+  } finally {
+    if (!p.values.keep && !p.values.dir) fs.rmSync(root, { recursive: true, force: true });
+  }
+}
