@@ -188,6 +188,33 @@ export async function showTable(
  */
 export async function display(bundle: MimeBundle): Promise<void> {
   const j = jupyter();
-  if (j) await j.display(bundle, { raw: true });
-  else console.log(String(bundle["text/plain"] ?? ""));
+  if (!j) {
+    console.log(String(bundle["text/plain"] ?? ""));
+    return;
+  }
+  await j.display(bundle, { raw: true });
+  // The kernel's display promise resolves before the message is on the wire;
+  // if the cell ends first, its "idle" status can overtake the output and
+  // nbconvert/nbclient drops it (measured: a 4.8 MB bundle followed at once
+  // by the end of the cell lost it and the next cell's output; a 200 ms wait
+  // kept both). Wait about as long as sending takes, with a wide margin.
+  await new Promise((ok) => setTimeout(ok, flushDelayMs(bundle)));
+}
+
+/**
+ * Milliseconds to wait after displaying a bundle: 30 ms plus 0.2 ms per KB
+ * (1 s for the bundle that inlines plotly.js), at most 3 s.
+ *
+ * @example
+ * ```ts
+ * import { flushDelayMs } from "./display.ts";
+ * flushDelayMs({ "text/plain": "x" }); // 30
+ * ```
+ */
+export function flushDelayMs(bundle: MimeBundle): number {
+  let bytes = 0;
+  for (const v of Object.values(bundle)) {
+    bytes += typeof v === "string" ? v.length : JSON.stringify(v).length;
+  }
+  return Math.min(3000, Math.round(30 + bytes / 5000));
 }

@@ -125,8 +125,14 @@ const AXIS_NAME: Record<Axis, string> = {
   deviceHours: "device-hours",
 };
 
+/** A finite mean with a finite interval (Infinity: the run starts past the target). */
+function finite(s: SpeedupStat | null): boolean {
+  return !!s && typeof s.mean === "number" && Number.isFinite(s.mean);
+}
+
 function ciErrors(stats: (SpeedupStat | null)[]) {
-  const ok = (s: SpeedupStat | null) => s && s.mean !== null && s.ci95;
+  const ok = (s: SpeedupStat | null) =>
+    finite(s) && s!.ci95 && s!.ci95.every((v) => typeof v === "number" && Number.isFinite(v));
   return {
     type: "data",
     symmetric: false,
@@ -139,7 +145,8 @@ function ciErrors(stats: (SpeedupStat | null)[]) {
  * Speed-up bars with 95% bootstrap intervals from results.json: how much
  * sooner each initialisation reaches the random-init baseline's final loss,
  * without and with the source model's cost charged. Initialisations that
- * never reach it show no bar and a "not reached" label.
+ * never reach it show no bar and a "not reached" label; those that start
+ * past the target (infinite speed-up) show no bar and a "∞" label.
  *
  * @example
  * ```ts
@@ -159,10 +166,16 @@ export function speedupBars(res: ResultsFile, axis: Axis = "deviceHours"): Figur
       type: "bar" as const,
       name,
       x,
-      y: stats.map((s) => s.mean),
+      y: stats.map((s) => finite(s) ? s.mean : null),
       marker: { color },
       error_y: ciErrors(stats),
-      text: stats.map((s) => s.mean === null ? "not reached" : `${s.mean.toFixed(2)}x`),
+      text: stats.map((s) =>
+        s.mean === null
+          ? "not reached"
+          : finite(s)
+          ? `${s.mean.toFixed(2)}x`
+          : "∞ (starts past target)"
+      ),
       textposition: "outside",
     };
   };

@@ -13,7 +13,8 @@ function pm(m: MeanSd, digits = 3): string {
 }
 
 /**
- * "2.41x [2.10, 2.80]", "not reached", or "-" (no comparison).
+ * "2.41x [2.10, 2.80]", "not reached", "∞ (starts past the target)" (the
+ * run starts at or beyond the baseline's final loss), or "-" (no comparison).
  *
  * @example
  * ```ts
@@ -24,7 +25,9 @@ function pm(m: MeanSd, digits = 3): string {
 export function formatSpeedup(s: SpeedupStat | undefined | null): string {
   if (!s) return "-";
   if (s.mean === null) return "not reached";
-  const ci = s.ci95 ? ` [${s.ci95[0].toFixed(2)}, ${s.ci95[1].toFixed(2)}]` : "";
+  if (s.mean === Infinity) return "∞ (starts past the target)";
+  const ok = s.ci95 && s.ci95.every((v) => typeof v === "number" && Number.isFinite(v));
+  const ci = ok ? ` [${s.ci95![0].toFixed(2)}, ${s.ci95![1].toFixed(2)}]` : "";
   const partial = s.nReached < s.n ? ` (${s.nReached}/${s.n} seeds)` : "";
   return `${s.mean.toFixed(2)}x${ci}${partial}`;
 }
