@@ -60,10 +60,15 @@ export async function runSpectra(runs: LoadedRun[], tensor?: string): Promise<Sp
     if (!first.has(r.record.init)) first.set(r.record.init, r);
   }
   const out: Spectrum[] = [];
+  const starts = new Set<string>();
   for (const [label, r] of first) {
     const name = tensor ?? defaultSpectrumTensor(r.summary?.model.family ?? "gpt2");
     const start = cloneDirOf(r);
-    if (start) out.push(await checkpointSpectrum(start, name, `${label} start`));
+    // Runs that share a clone (e.g. dropout 0 and 0.1) share its start spectrum.
+    if (start && !starts.has(path.resolve(start))) {
+      starts.add(path.resolve(start));
+      out.push(await checkpointSpectrum(start, name, `${label} start`));
+    }
     const end = path.join(r.dir, "checkpoint");
     if (fs.existsSync(end)) out.push(await checkpointSpectrum(end, name, `${label} end`));
   }
