@@ -160,7 +160,8 @@ export const linear: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.custom
     save([x, w]);
     return {
       value: mm(x, w),
-      gradFunc: (dy: tf.Tensor, [xs, ws]: tf.Tensor[]) => [mm(dy, T2(ws)), mm(T2(xs), dy)],
+      gradFunc: (dy: tf.Tensor, [xs, ws]: tf.Tensor[]) =>
+        tf.tidy(() => [mm(dy, T2(ws)), mm(T2(xs), dy)]),
     };
   },
 ) as Any;
@@ -182,11 +183,12 @@ export const affine: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tens
       save([x, w]);
       return {
         value: tf.add(mm(x, w), b),
-        gradFunc: (dy: tf.Tensor, [xs, ws]: tf.Tensor[]) => [
-          mm(dy, T2(ws)),
-          mm(T2(xs), dy),
-          colSum(dy),
-        ],
+        gradFunc: (dy: tf.Tensor, [xs, ws]: tf.Tensor[]) =>
+          tf.tidy(() => [
+            mm(dy, T2(ws)),
+            mm(T2(xs), dy),
+            colSum(dy),
+          ]),
       };
     },
   ) as Any;
@@ -207,7 +209,8 @@ export const linearT: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.custo
     save([x, w]);
     return {
       value: mm(x, T2(w)),
-      gradFunc: (dy: tf.Tensor, [xs, ws]: tf.Tensor[]) => [mm(dy, ws), mm(T2(dy), xs)],
+      gradFunc: (dy: tf.Tensor, [xs, ws]: tf.Tensor[]) =>
+        tf.tidy(() => [mm(dy, ws), mm(T2(dy), xs)]),
     };
   },
 ) as Any;
@@ -220,8 +223,12 @@ function batched(a: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
   if (a.shape[0] === 1) {
     return tf.expandDims(mm(tf.squeeze(a, [0]), tf.squeeze(b, [0])), 0) as tf.Tensor3D;
   }
-  const as = tf.unstack(a), bs = tf.unstack(b);
-  return tf.stack(as.map((ai, i) => mm(ai, bs[i]))) as tf.Tensor3D;
+  // tidy: the G slices and G products are freed as soon as they are stacked
+  // (inside a gradient they would otherwise live until backprop ends).
+  return tf.tidy(() => {
+    const as = tf.unstack(a), bs = tf.unstack(b);
+    return tf.stack(as.map((ai, i) => mm(ai, bs[i]))) as tf.Tensor3D;
+  });
 }
 
 /**
@@ -241,7 +248,8 @@ export const bmmNT: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customG
     return {
       value: batched(a, T3(b)),
       // da = dy @ b ; db = dy^T @ a
-      gradFunc: (dy: tf.Tensor, [as, bs]: tf.Tensor[]) => [batched(dy, bs), batched(T3(dy), as)],
+      gradFunc: (dy: tf.Tensor, [as, bs]: tf.Tensor[]) =>
+        tf.tidy(() => [batched(dy, bs), batched(T3(dy), as)]),
     };
   },
 ) as Any;
@@ -265,7 +273,7 @@ export const bmm: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customGra
       gradFunc: (
         dy: tf.Tensor,
         [as, bs]: tf.Tensor[],
-      ) => [batched(dy, T3(bs)), batched(T3(as), dy)],
+      ) => tf.tidy(() => [batched(dy, T3(bs)), batched(T3(as), dy)]),
     };
   },
 ) as Any;
@@ -297,11 +305,12 @@ export const attentionCore: (
     save([q, k, v, probs]);
     return {
       value: batched(probs, v),
-      gradFunc: (dy: tf.Tensor, [qs, ks, vs, p]: tf.Tensor[]) => {
-        const dP = batched(dy, T3(vs));
-        const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true)));
-        return [batched(dS, ks), batched(T3(dS), qs), batched(T3(p), dy), tf.zerosLike(mask)];
-      },
+      gradFunc: (dy: tf.Tensor, [qs, ks, vs, p]: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const dP = batched(dy, T3(vs));
+          const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true)));
+          return [batched(dS, ks), batched(T3(dS), qs), batched(T3(p), dy), tf.zerosLike(mask)];
+        }),
     };
   },
 ) as Any;
@@ -325,10 +334,11 @@ export const embed: (ids: tf.Tensor1D, table: tf.Tensor2D) => tf.Tensor2D = tf.c
     const V = (table as tf.Tensor2D).shape[0];
     return {
       value: tf.gather(table as tf.Tensor2D, ids as tf.Tensor1D),
-      gradFunc: (dy: tf.Tensor, [idx]: tf.Tensor[]) => {
-        // (wasm's broadcasting Equal is ~50x slower than OneHot + Transpose.)
-        return [tf.zerosLike(idx), mm(T2(oneHotFloat(idx as tf.Tensor1D, V)), dy)];
-      },
+      gradFunc: (dy: tf.Tensor, [idx]: tf.Tensor[]) =>
+        tf.tidy(() => {
+          // (wasm's broadcasting Equal is ~50x slower than OneHot + Transpose.)
+          return [tf.zerosLike(idx), mm(T2(oneHotFloat(idx as tf.Tensor1D, V)), dy)];
+        }),
     };
   },
 ) as Any;
@@ -358,14 +368,15 @@ export function layerNormOp(
     save([xhat, rstd, wi]);
     return {
       value: tf.add(tf.mul(xhat, wi), bi),
-      gradFunc: (dy: tf.Tensor, [xh, rs, ws]: tf.Tensor[]) => {
-        const g = tf.mul(dy, ws);
-        const dx = tf.mul(
-          tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(xh, tf.mean(tf.mul(g, xh), -1, true))),
-          rs,
-        );
-        return [dx, colSum(tf.mul(dy, xh)), colSum(dy)];
-      },
+      gradFunc: (dy: tf.Tensor, [xh, rs, ws]: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const g = tf.mul(dy, ws);
+          const dx = tf.mul(
+            tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(xh, tf.mean(tf.mul(g, xh), -1, true))),
+            rs,
+          );
+          return [dx, colSum(tf.mul(dy, xh)), colSum(dy)];
+        }),
     };
   });
   return (f as Any)(x, w, b);
@@ -390,11 +401,12 @@ export function rmsNormOp(x: tf.Tensor2D, w: tf.Tensor1D, eps: number): tf.Tenso
     save([xhat, r, wi]);
     return {
       value: tf.mul(xhat, wi),
-      gradFunc: (dy: tf.Tensor, [xh, rs, ws]: tf.Tensor[]) => {
-        const g = tf.mul(dy, ws);
-        const dx = tf.mul(tf.sub(g, tf.mul(xh, tf.mean(tf.mul(g, xh), -1, true))), rs);
-        return [dx, colSum(tf.mul(dy, xh))];
-      },
+      gradFunc: (dy: tf.Tensor, [xh, rs, ws]: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const g = tf.mul(dy, ws);
+          const dx = tf.mul(tf.sub(g, tf.mul(xh, tf.mean(tf.mul(g, xh), -1, true))), rs);
+          return [dx, colSum(tf.mul(dy, xh))];
+        }),
     };
   });
   return (f as Any)(x, w);
@@ -422,12 +434,13 @@ export const geluOp: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x: Any, save: 
   save([x, x2, t]);
   return {
     value: tf.mul(tf.mul(x, 0.5), tf.add(t, 1)),
-    gradFunc: (dy: tf.Tensor, [xs, x2s, ts]: tf.Tensor[]) => {
-      const du = tf.mul(tf.add(tf.mul(x2s, 3 * 0.044715), 1), GELU_C);
-      const sech2 = tf.sub(1, tf.square(ts));
-      const d = tf.mul(tf.add(tf.add(ts, 1), tf.mul(tf.mul(xs, sech2), du)), 0.5);
-      return [tf.mul(dy, d)];
-    },
+    gradFunc: (dy: tf.Tensor, [xs, x2s, ts]: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const du = tf.mul(tf.add(tf.mul(x2s, 3 * 0.044715), 1), GELU_C);
+        const sech2 = tf.sub(1, tf.square(ts));
+        const d = tf.mul(tf.add(tf.add(ts, 1), tf.mul(tf.mul(xs, sech2), du)), 0.5);
+        return [tf.mul(dy, d)];
+      }),
   };
 }) as Any;
 
@@ -451,9 +464,10 @@ export const softmaxCrossEntropy: (logits: tf.Tensor2D, targets: tf.Tensor1D) =>
     save([logp, onehot]);
     return {
       value: tf.neg(tf.div(tf.sum(tf.mul(logp, onehot)), N)) as tf.Scalar,
-      gradFunc: (dy: tf.Tensor, [lp, oh]: tf.Tensor[]) => [
-        tf.mul(tf.sub(tf.exp(lp), oh), tf.div(dy, N)),
-        tf.zerosLike(targets),
-      ],
+      gradFunc: (dy: tf.Tensor, [lp, oh]: tf.Tensor[]) =>
+        tf.tidy(() => [
+          tf.mul(tf.sub(tf.exp(lp), oh), tf.div(dy, N)),
+          tf.zerosLike(targets),
+        ]),
     };
   }) as Any;
