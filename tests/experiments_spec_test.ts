@@ -32,7 +32,10 @@ function rejects(edit: (s: Any) => void, field: RegExp): void {
 }
 
 Deno.test("a malformed spec is rejected with the field named: unknown variant", () => {
-  rejects((s) => (s.base.inits[1].variant = "mirror"), /base \(preset test\)\.inits\.1\.variant: Invalid enum value/);
+  rejects(
+    (s) => (s.base.inits[1].variant = "mirror"),
+    /base \(preset test\)\.inits\.1\.variant: Invalid enum value/,
+  );
 });
 
 Deno.test("a malformed spec is rejected with the field named: non-integer factor", () => {
@@ -109,8 +112,12 @@ Deno.test("the grid is deterministic, ids hash the config, shards partition the 
 });
 
 Deno.test("the shipped experiment specs are valid in every preset", () => {
-  for (const f of fs.readdirSync("experiments").filter((f) => f.endsWith(".json")).sort()) {
-    const spec = readSpec(`experiments/${f}`);
+  const files = ["experiments", "experiments/lr-sweep"].flatMap((d) =>
+    fs.readdirSync(d).filter((f) => f.endsWith(".json")).map((f) => `${d}/${f}`)
+  );
+  assert(files.length >= 5);
+  for (const f of files.sort()) {
+    const spec = readSpec(f);
     for (const p of ["quick", "standard", "paper"]) {
       assert(spec.presets[p], `${f}: missing preset ${p}`);
       assert(expandGrid(spec, p).runs.length > 0);
