@@ -149,10 +149,15 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
           p.target.steps * trainFlopsPerToken(p.targetModel, seqLen) /
             trainFlopsPerToken(p.sourceModels[init.source], seqLen),
         );
+        // Same cadence in FLOPs as the targets (evaluating every evalEvery
+        // small steps would spend ~steps/target.steps times more on evals).
+        const per = steps / p.target.steps;
         config = parseTrainConfig(
           drop({
             ...target,
             steps,
+            evalEvery: Math.max(1, Math.round(p.evalEvery * per)),
+            checkpointEvery: Math.max(1, Math.round(p.checkpointEvery * per)),
             init: `sources/${source}/checkpoint`,
             optim: { ...s.optim, ...init.optim },
             dropout: init.dropout,
