@@ -1,7 +1,9 @@
 /**
  * `hc eval CKPT_DIR [--split validation|test] [--data PATH] [--tasks builtin,FILE]`
  * prints one JSON object: loss, perplexity, next-token accuracy and per-task
- * acc / acc_norm with standard errors.
+ * acc / acc_norm with standard errors. `--tasks` is a comma-separated list of
+ * `builtin` (every built-in task), `builtin:NAME` (one, e.g.
+ * `builtin:brown-cloze-v1`) and JSONL file paths.
  *
  * @module
  */
@@ -11,10 +13,51 @@ import { fixedBatches } from "../data/sampler.ts";
 import { evaluateBatches } from "../eval/evaluate.ts";
 import { modelLogProb } from "../eval/logprob.ts";
 import { parseTaskJsonl, scoreTask } from "../eval/multiple_choice.ts";
-import { loadBuiltinTask } from "../eval/builtin_task.ts";
+import { BUILTIN_TASKS, builtinTaskNames, loadBuiltinTask } from "../eval/builtin_task.ts";
 import { loadSplits } from "../train/loop.ts";
 import { choiceFlag, intFlag, parse, positionals } from "./args.ts";
 import { openCheckpoint } from "./load.ts";
+
+/** One task to score: a built-in one by name, or a JSONL file. */
+export type TaskSpec = { builtin: string } | { file: string };
+
+/**
+ * Parses `--tasks`: comma-separated `builtin` (all built-in tasks),
+ * `builtin:NAME` (one) or paths of existing JSONL files; duplicates are
+ * scored once. Throws a UsageError naming a bad entry.
+ *
+ * @example
+ * ```ts
+ * import { parseTaskSpecs } from "./eval.ts";
+ * parseTaskSpecs("builtin:brown-cloze-v1"); // [{ builtin: "brown-cloze-v1" }]
+ * ```
+ */
+export function parseTaskSpecs(flag: string): TaskSpec[] {
+  const out: TaskSpec[] = [];
+  const seen = new Set<string>();
+  for (const entry of flag.split(",").map((e) => e.trim()).filter(Boolean)) {
+    let names: string[] | null;
+    try {
+      names = builtinTaskNames(entry);
+    } catch {
+      throw new UsageError(
+        `--tasks: '${entry}' is not a built-in task; use builtin or builtin:NAME with NAME one of ${
+          Object.keys(BUILTIN_TASKS).join(", ")
+        }`,
+      );
+    }
+    if (names === null && !fs.existsSync(entry)) {
+      throw new UsageError(
+        `--tasks: '${entry}' is neither 'builtin', 'builtin:NAME' nor an existing .jsonl file`,
+      );
+    }
+    for (const spec of names?.map((builtin) => ({ builtin })) ?? [{ file: entry }]) {
+      const key = JSON.stringify(spec);
+      if (!seen.has(key)) seen.add(key), out.push(spec);
+    }
+  }
+  return out;
+}
 
 /**
  * Evaluates a checkpoint.
@@ -38,12 +81,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   });
   const [dir] = positionals(p, "eval", ["CKPT_DIR"]);
   const split = choiceFlag(p, "split", ["validation", "val", "test"] as const) ?? "validation";
-  const taskSpecs = ((p.values.tasks as string | undefined) ?? "").split(",").filter(Boolean);
-  for (const t of taskSpecs) {
-    if (t !== "builtin" && !fs.existsSync(t)) {
-      throw new UsageError(`--tasks: '${t}' is neither 'builtin' nor an existing .jsonl file`);
-    }
-  }
+  const taskSpecs = parseTaskSpecs((p.values.tasks as string | undefined) ?? "");
   const { model, tokenizer } = await openCheckpoint(dir, p.values.backend as string | undefined);
   const seqLen = intFlag(p, "seq-len") ?? Math.min(128, model.config.maxPositions);
   const batchSize = intFlag(p, "batch-size") ?? 16;
@@ -55,9 +93,9 @@ export async function evalCommand(args: string[]): Promise<number> {
   const tasks: Record<string, unknown> = {};
   const lp = modelLogProb(model);
   for (const t of taskSpecs) {
-    const task = t === "builtin"
-      ? await loadBuiltinTask()
-      : parseTaskJsonl(fs.readFileSync(t, "utf8"), t);
+    const task = "builtin" in t
+      ? await loadBuiltinTask(t.builtin)
+      : parseTaskJsonl(fs.readFileSync(t.file, "utf8"), t.file);
     const { items: _items, ...s } = await scoreTask(task, lp, tokenizer, {
       limit: intFlag(p, "limit"),
     });

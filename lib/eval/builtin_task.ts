@@ -1,11 +1,20 @@
 /**
- * The kit's built-in zero-shot task, "brown-next-sentence": given three
- * consecutive sentences of a held-out Brown document, pick the true next
- * sentence among four choices. It needs no download, is made only from the
- * TEST split (see `brownSplitOf` in lib/data/brown.ts), and is scored like any
- * other task with lib/eval/multiple_choice.ts.
+ * The kit's built-in zero-shot tasks and their registry.
  *
- * How it is made (version {@link BUILTIN_TASK_VERSION}, seed {@link BUILTIN_TASK_SEED}):
+ * - `brown-cloze-v1` (the default; lib/eval/cloze_task.ts): pick the true next
+ *   word after 40 words of a held-out document among four words of the same
+ *   length. Small byte-level models score above chance on it.
+ * - `brown-next-sentence-v1` (this file): given three consecutive sentences of
+ *   a held-out Brown document, pick the true next sentence among four choices.
+ *   CPU-scale models stay at chance on it; it is kept, unchanged, for larger
+ *   models and for comparison with earlier results.
+ *
+ * Both need no download, are made only from the TEST split (see `brownSplitOf`
+ * in lib/data/brown.ts), and are scored like any other task with
+ * lib/eval/multiple_choice.ts.
+ *
+ * How the next-sentence task is made (version {@link BUILTIN_TASK_VERSION}, seed
+ * {@link BUILTIN_TASK_SEED}):
  * - A sentence is *eligible* when it comes from a test document, has
  *   20..200 UTF-8 bytes, does not start with closing punctuation, and does not
  *   also occur verbatim in any train or validation document (e.g. `"All
@@ -24,8 +33,8 @@
  * - Choices start with `" "`; their order is shuffled with the same seeded RNG.
  * - Each line also carries `"id": "<doc>:<index of the gold sentence>"`.
  *
- * Regenerate the committed file with `deno run -A lib/eval/builtin_task.ts`
- * (only after bumping the version if the output changes).
+ * Regenerate both committed files with `deno run -A lib/eval/builtin_task.ts`
+ * (only after bumping a version if an output changes).
  *
  * @module
  */
@@ -47,6 +56,7 @@ import {
   parseTaskJsonl,
   toJsonl,
 } from "./multiple_choice.ts";
+import { CLOZE_TASK_NAME, clozeTaskPath, dealQuotas, generateClozeTask } from "./cloze_task.ts";
 
 export { chanceLevel };
 
@@ -71,8 +81,11 @@ export interface BuiltinItem extends MultipleChoiceItem {
   id: string;
 }
 
+/** Name of the next-sentence task, also its file's base name. */
+export const NEXT_SENTENCE_TASK_NAME = `brown-next-sentence-v${BUILTIN_TASK_VERSION}`;
+
 /**
- * Path of the committed task file, `tasks/brown-next-sentence-v1.jsonl`.
+ * Path of the committed next-sentence task file, `tasks/brown-next-sentence-v1.jsonl`.
  *
  * @example
  * ```ts
@@ -81,26 +94,86 @@ export interface BuiltinItem extends MultipleChoiceItem {
  * ```
  */
 export function builtinTaskPath(): string {
-  const url = new URL(
-    `../../tasks/brown-next-sentence-v${BUILTIN_TASK_VERSION}.jsonl`,
-    import.meta.url,
-  );
+  const url = new URL(`../../tasks/${NEXT_SENTENCE_TASK_NAME}.jsonl`, import.meta.url);
   return fileURLToPath(url);
 }
 
+/** A built-in task: where its committed file is and how to regenerate its bytes. */
+export interface BuiltinTaskSpec {
+  /** Path of the committed JSONL file. */
+  path: () => string;
+  /** The file's exact text, generated from the Brown documents. */
+  generate: (docs?: BrownDocument[]) => string;
+}
+
 /**
- * Loads and validates the committed built-in task.
+ * Every built-in task by name, in the order `--tasks builtin` runs them.
+ *
+ * @example
+ * ```ts
+ * import { BUILTIN_TASKS } from "./builtin_task.ts";
+ * Object.keys(BUILTIN_TASKS); // ["brown-next-sentence-v1", "brown-cloze-v1"]
+ * ```
+ */
+export const BUILTIN_TASKS: Readonly<Record<string, BuiltinTaskSpec>> = Object.freeze({
+  [NEXT_SENTENCE_TASK_NAME]: { path: builtinTaskPath, generate: generateBuiltinTask },
+  [CLOZE_TASK_NAME]: { path: clozeTaskPath, generate: generateClozeTask },
+});
+
+/**
+ * The task `loadBuiltinTask()` loads without a name (and the one training scores
+ * at each evaluation): the cloze task, the built-in task with signal at CPU scale.
+ */
+export const DEFAULT_BUILTIN_TASK: string = CLOZE_TASK_NAME;
+
+function specOf(name: string): BuiltinTaskSpec {
+  const spec = Object.hasOwn(BUILTIN_TASKS, name) ? BUILTIN_TASKS[name] : undefined;
+  if (!spec) {
+    throw new RangeError(
+      `unknown built-in task '${name}'; use one of ${Object.keys(BUILTIN_TASKS).join(", ")}`,
+    );
+  }
+  return spec;
+}
+
+/**
+ * Loads and validates a committed built-in task (default {@link DEFAULT_BUILTIN_TASK}).
+ * The task's name is its registry name.
  *
  * @example
  * ```ts
  * import { chanceLevel, loadBuiltinTask } from "./builtin_task.ts";
- * const task = await loadBuiltinTask();
- * chanceLevel(task); // 0.25
+ * const cloze = await loadBuiltinTask(); // brown-cloze-v1
+ * const next = await loadBuiltinTask("brown-next-sentence-v1");
+ * chanceLevel(next); // 0.25
  * ```
  */
-export async function loadBuiltinTask(): Promise<MultipleChoiceTask> {
-  const text = await Deno.readTextFile(builtinTaskPath());
-  return parseTaskJsonl(text, `brown-next-sentence-v${BUILTIN_TASK_VERSION}`);
+export async function loadBuiltinTask(
+  name: string = DEFAULT_BUILTIN_TASK,
+): Promise<MultipleChoiceTask> {
+  const text = await Deno.readTextFile(specOf(name).path());
+  return parseTaskJsonl(text, name);
+}
+
+/**
+ * Expands one `--tasks` entry into built-in task names: `"builtin"` means all
+ * of them, `"builtin:NAME"` one of them; anything else is not a built-in
+ * reference and gives null (the caller treats it as a file path).
+ *
+ * @example
+ * ```ts
+ * import { builtinTaskNames } from "./builtin_task.ts";
+ * builtinTaskNames("builtin"); // ["brown-next-sentence-v1", "brown-cloze-v1"]
+ * builtinTaskNames("builtin:brown-cloze-v1"); // ["brown-cloze-v1"]
+ * builtinTaskNames("tasks/mine.jsonl"); // null
+ * ```
+ */
+export function builtinTaskNames(entry: string): string[] | null {
+  if (entry === "builtin") return Object.keys(BUILTIN_TASKS);
+  if (!entry.startsWith("builtin:")) return null;
+  const name = entry.slice("builtin:".length);
+  specOf(name);
+  return [name];
 }
 
 /** Sentence plus where it comes from. */
@@ -116,23 +189,6 @@ function eligibleFlags(doc: BrownDocument, seenOutsideTest: Set<string>): boolea
     return b >= MIN_SENTENCE_BYTES && b <= MAX_SENTENCE_BYTES && !/^[,.;:!?)\]}]/.test(s) &&
       !seenOutsideTest.has(s);
   });
-}
-
-/** Round-robin quotas: each round, every document with windows left takes one more. */
-function dealQuotas(available: number[], cap: number): number[] {
-  const quota = available.map(() => 0);
-  let total = 0;
-  for (let progress = true; progress && total < cap;) {
-    progress = false;
-    for (let d = 0; d < available.length && total < cap; d++) {
-      if (quota[d] < available[d]) {
-        quota[d]++;
-        total++;
-        progress = true;
-      }
-    }
-  }
-  return quota;
 }
 
 /**
@@ -234,23 +290,28 @@ export function generateBuiltinTask(docs: BrownDocument[] = loadBrownDocuments()
 }
 
 /**
- * Writes the generated task to {@link builtinTaskPath}, atomically.
+ * Writes a built-in task's generated text to its committed path, atomically.
  *
  * @example
  * ```ts
  * import { writeBuiltinTask } from "./builtin_task.ts";
- * writeBuiltinTask(); // tasks/brown-next-sentence-v1.jsonl
+ * writeBuiltinTask(); // tasks/brown-cloze-v1.jsonl
+ * writeBuiltinTask("brown-next-sentence-v1"); // tasks/brown-next-sentence-v1.jsonl
  * ```
  */
-export function writeBuiltinTask(path: string = builtinTaskPath()): string {
+export function writeBuiltinTask(name: string = DEFAULT_BUILTIN_TASK): string {
+  const spec = specOf(name);
+  const path = spec.path();
   const tmp = `${path}.tmp-${Deno.pid}`;
-  writeFileSync(tmp, generateBuiltinTask());
+  writeFileSync(tmp, spec.generate());
   renameSync(tmp, path);
   return path;
 }
 
 if (import.meta.main) {
-  const path = writeBuiltinTask();
-  const task = await loadBuiltinTask();
-  console.log(`${path}: ${task.items.length} items, chance ${chanceLevel(task)}`);
+  for (const name of Object.keys(BUILTIN_TASKS)) {
+    const path = writeBuiltinTask(name);
+    const task = await loadBuiltinTask(name);
+    console.log(`${path}: ${task.items.length} items, chance ${chanceLevel(task)}`);
+  }
 }
