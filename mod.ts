@@ -87,3 +87,46 @@ export { modelLogProb } from "./lib/eval/logprob.ts";
 export { parseTaskJsonl, scoreTask } from "./lib/eval/multiple_choice.ts";
 export { loadBuiltinTask } from "./lib/eval/builtin_task.ts";
 export * from "./lib/eval/speedup.ts";
+
+// Experiments
+export { parseSpec, presetOf, readSpec, type Spec } from "./lib/experiments/spec.ts";
+export { expandGrid, parseShard } from "./lib/experiments/grid.ts";
+export { runGrid, writeResults } from "./lib/experiments/runner.ts";
+export {
+  computeResults,
+  experimentDir,
+  findExperiments,
+  loadExperiment,
+  readResults,
+} from "./lib/experiments/results.ts";
+export { formatTable } from "./lib/experiments/report.ts";
+
+// Figures and notebook display
+export { display, figureBundle, PLOTLY_MIME, showFigure, showTable } from "./lib/plot/display.ts";
+export {
+  accuracyVsDeviceHours,
+  curvesFigure,
+  lossVsTokens,
+  sourceQuality,
+  sourceSize,
+  spectraFigure,
+  speedupBars,
+  symmetryFigure,
+  variantAblation,
+} from "./lib/plot/figures.ts";
+export type { Figure } from "./lib/plot/figure.ts";
+export { renderFigures } from "./lib/plot/render.ts";
+export { experimentFigures, paperFigures, resultsOf, runSpectra } from "./lib/plot/paper.ts";
+export { loadRun } from "./lib/plot/runs.ts";
+export { speedupTable } from "./lib/plot/tables.ts";
+export { checkpointSpectrum } from "./lib/plot/spectra.ts";
+
+// Notebook helpers (keep notebooks thin)
+export { runExperiment } from "./lib/notebooks/experiment.ts";
+export {
+  checkpointFiles,
+  randomHfCheckpoint,
+  sampleText,
+  verificationRow,
+} from "./lib/notebooks/helpers.ts";
+export { cloneTrainConfig, sourceConfig } from "./lib/notebooks/presets.ts";
