@@ -42,14 +42,16 @@ export function unigramLogProb(trainTokens: Int32Array, vocabSize: number): LogP
   const denom = Math.log(trainTokens.length + vocabSize);
   const logp = Array.from(counts, (c) => Math.log(c + 1) - denom);
   return (requests: LogProbRequest[]) =>
-    Promise.resolve(requests.map((r) => {
-      let s = 0;
-      for (const t of r.continuation) {
-        checkToken(t, vocabSize);
-        s += logp[t];
-      }
-      return s;
-    }));
+    Promise.resolve().then(() =>
+      requests.map((r) => {
+        let s = 0;
+        for (const t of r.continuation) {
+          checkToken(t, vocabSize);
+          s += logp[t];
+        }
+        return s;
+      })
+    );
 }
 
 /**
