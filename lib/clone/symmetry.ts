@@ -8,6 +8,7 @@
  */
 import type { ModelConfig } from "../model/config.ts";
 import type { HostTensor, TensorMap } from "../tensor_map.ts";
+import { singularValues as jacobiSingularValues } from "../linalg.ts";
 import { type HeadMode, sourceConfigOf } from "./options.ts";
 import { planClone } from "./plan.ts";
 import type { AxisMap, LinearTiling } from "./tile.ts";
@@ -152,92 +153,10 @@ export function symmetrySummary(
 }
 
 /**
- * Eigenvalues of a symmetric n x n matrix (row-major, float64; destroyed):
- * Householder tridiagonalisation, then implicit QL with Wilkinson-type shifts.
- */
-export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
-  const v = new Float64Array(n), p = new Float64Array(n);
-  for (let k = 0; k < n - 2; k++) {
-    let norm = 0;
-    for (let i = k + 1; i < n; i++) norm += a[i * n + k] ** 2;
-    norm = Math.sqrt(norm);
-    if (norm === 0) continue;
-    const x0 = a[(k + 1) * n + k];
-    const alpha = x0 > 0 ? -norm : norm;
-    // v = x - alpha e1, normalised; H = I - 2 v v^T maps x to alpha e1.
-    let vn = 0;
-    for (let i = k + 1; i < n; i++) v[i] = a[i * n + k];
-    v[k + 1] -= alpha;
-    for (let i = k + 1; i < n; i++) vn += v[i] * v[i];
-    vn = Math.sqrt(vn);
-    if (vn === 0) continue;
-    for (let i = k + 1; i < n; i++) v[i] /= vn;
-    // Trailing block A22 <- H A22 H = A22 - 2 v q^T - 2 q v^T, q = p - (v.p) v, p = A22 v.
-    let K = 0;
-    for (let i = k + 1; i < n; i++) {
-      let s = 0;
-      for (let j = k + 1; j < n; j++) s += a[i * n + j] * v[j];
-      p[i] = s, K += v[i] * s;
-    }
-    for (let i = k + 1; i < n; i++) p[i] -= K * v[i];
-    for (let i = k + 1; i < n; i++) {
-      for (let j = k + 1; j < n; j++) a[i * n + j] -= 2 * (v[i] * p[j] + p[i] * v[j]);
-    }
-    a[(k + 1) * n + k] = a[k * n + k + 1] = alpha;
-    for (let i = k + 2; i < n; i++) a[i * n + k] = a[k * n + i] = 0;
-  }
-  const d = new Float64Array(n), e = new Float64Array(n);
-  for (let i = 0; i < n; i++) d[i] = a[i * n + i];
-  for (let i = 0; i < n - 1; i++) e[i] = a[(i + 1) * n + i];
-  tqlEigenvalues(d, e);
-  return d;
-}
-
-/** Implicit QL on a tridiagonal matrix: diagonal d, sub-diagonal e[0..n-2] (Numerical Recipes tqli). */
-function tqlEigenvalues(d: Float64Array, e: Float64Array): void {
-  const n = d.length;
-  for (let l = 0; l < n; l++) {
-    let iter = 0;
-    for (;;) {
-      let m = l;
-      for (; m < n - 1; m++) {
-        const dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
-        if (Math.abs(e[m]) <= Number.EPSILON * dd) break;
-      }
-      if (m === l) break;
-      if (iter++ === 100) throw new Error("symmetricEigenvalues: QL did not converge");
-      let g = (d[l + 1] - d[l]) / (2 * e[l]);
-      let r = Math.hypot(g, 1);
-      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? Math.abs(r) : -Math.abs(r)));
-      let s = 1, c = 1, p = 0;
-      let i = m - 1;
-      let underflow = false;
-      for (; i >= l; i--) {
-        const f = s * e[i], b = c * e[i];
-        r = Math.hypot(f, g);
-        e[i + 1] = r;
-        if (r === 0) {
-          d[i + 1] -= p, e[m] = 0, underflow = true;
-          break;
-        }
-        s = f / r, c = g / r;
-        g = d[i + 1] - p;
-        r = (d[i] - g) * s + 2 * c * b;
-        p = s * r;
-        d[i + 1] = g + p;
-        g = c * r - b;
-      }
-      if (underflow) continue;
-      d[l] -= p, e[l] = g, e[m] = 0;
-    }
-  }
-}
-
-/**
- * Singular values of a 2-D matrix, sorted descending, min(rows, cols) of
- * them: eigenvalues of the smaller Gram matrix in float64. Values below
- * about 1e-8 * the largest are rounding noise (the Gram matrix squares the
- * condition number). Fine for matrices up to about 512 x 2048.
+ * Singular values of a 2-D host tensor, sorted descending (min(rows, cols)
+ * of them), by one-sided Jacobi in float64 (lib/linalg.ts): accurate down to
+ * the float32 rounding of the matrix, so a fresh symmetric clone's missing
+ * values show as ~1e-7 of the largest.
  *
  * @example
  * ```ts
@@ -248,27 +167,5 @@ function tqlEigenvalues(d: Float64Array, e: Float64Array): void {
  */
 export function singularValues(m: HostTensor): Float64Array {
   if (m.shape.length !== 2) throw new Error(`singularValues: needs a 2-D matrix, got [${m.shape}]`);
-  const [R, C] = m.shape;
-  const small = Math.min(R, C), long = Math.max(R, C);
-  // Gram of the shorter side: G[i][j] = sum_k x_ik x_jk over the longer axis.
-  const x = new Float64Array(small * long);
-  for (let r = 0; r < R; r++) {
-    for (let c = 0; c < C; c++) {
-      const v = m.data[r * C + c];
-      if (R <= C) x[r * long + c] = v;
-      else x[c * long + r] = v;
-    }
-  }
-  const g = new Float64Array(small * small);
-  for (let i = 0; i < small; i++) {
-    for (let j = i; j < small; j++) {
-      let s = 0;
-      const oi = i * long, oj = j * long;
-      for (let k = 0; k < long; k++) s += x[oi + k] * x[oj + k];
-      g[i * small + j] = g[j * small + i] = s;
-    }
-  }
-  const ev = symmetricEigenvalues(g, small);
-  const sv = ev.map((l) => Math.sqrt(Math.max(0, l)));
-  return sv.sort((a, b) => b - a);
+  return Float64Array.from(jacobiSingularValues(m.data, m.shape[0], m.shape[1]));
 }
