@@ -113,7 +113,15 @@ export const PresetSchema = z.object({
   inits: z.array(InitSchema).min(1),
 }).strict();
 
-/** A whole spec file. */
+/**
+ * A whole spec file (presets still unmerged; {@link parseSpec} merges and checks them).
+ *
+ * @example
+ * ```ts
+ * import { SpecSchema } from "./spec.ts";
+ * SpecSchema.safeParse({ name: "x", comment: "c", presets: { quick: {} } }).success; // true
+ * ```
+ */
 export const SpecSchema = z.object({
   name,
   comment: z.string().min(1),
@@ -148,7 +156,19 @@ export interface Spec {
   file: string;
 }
 
-/** A malformed spec: the CLI prints the one-line message (field named) and exits 2. */
+/**
+ * A malformed spec: the CLI prints the one-line message (field named) and exits 2.
+ *
+ * @example
+ * ```ts
+ * import { parseSpec, SpecError } from "./spec.ts";
+ * try {
+ *   parseSpec({ name: "x" }, "x.json");
+ * } catch (e) {
+ *   console.log(e instanceof SpecError, (e as Error).message); // true "x.json: comment: Required"
+ * }
+ * ```
+ */
 export class SpecError extends UsageError {
   override name = "SpecError";
 }
