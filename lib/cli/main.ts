@@ -14,7 +14,7 @@ usage: deno task hc <command> [options]
 
 commands:
   train   --config FILE --out DIR [--resume] [--init CKPT] [--backend B]
-  eval    CKPT_DIR [--split validation|test] [--data PATH] [--tasks builtin,FILE.jsonl]
+  eval    CKPT_DIR [--split validation|test] [--data PATH] [--tasks builtin|builtin:NAME,FILE.jsonl]
   score   CKPT_DIR --tokens 1,2,3 --out logits.npy
   sample  CKPT_DIR --prompt TEXT [--max-new N] [--temperature T] [--top-k K] [--seed S]
   clone   SRC_DIR OUT_DIR --width N --ffn M --variant V [--snr-db X] [--seed S]

@@ -386,6 +386,7 @@ export async function train(
       // Attention counted at full window length: a slight over-estimate.
       state.cost.evalFlops += stats.tokens * forwardFlopsPerToken(modelCfg, modelCfg.maxPositions);
       Object.assign(extra, {
+        taskName: task.name,
         taskAccuracy: t.acc,
         taskAccuracyNorm: t.acc_norm,
         taskStderr: t.acc_stderr,
