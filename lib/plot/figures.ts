@@ -45,7 +45,7 @@ export interface CurvesOptions {
  *
  * @example
  * ```ts
- * import { loadExperiment } from "./runs.ts";
+ * import { loadExperiment } from "../experiments/results.ts";
  * import { curvesFigure } from "./figures.ts";
  * const fig = curvesFigure(loadExperiment("runs/variant-ablation/quick").runs, { x: "tokens", y: "valLoss" });
  * ```
@@ -79,7 +79,7 @@ export function curvesFigure(runs: LoadedRun[], opts: CurvesOptions = {}): Figur
  *
  * @example
  * ```ts
- * import { loadExperiment } from "./runs.ts";
+ * import { loadExperiment } from "../experiments/results.ts";
  * import { accuracyVsDeviceHours } from "./figures.ts";
  * const fig = accuracyVsDeviceHours(loadExperiment("runs/variant-ablation/quick").runs, { includeSourceCost: true });
  * ```
@@ -102,7 +102,7 @@ export function accuracyVsDeviceHours(
  *
  * @example
  * ```ts
- * import { loadExperiment } from "./runs.ts";
+ * import { loadExperiment } from "../experiments/results.ts";
  * import { lossVsTokens } from "./figures.ts";
  * const fig = lossVsTokens(loadExperiment("runs/variant-ablation/quick").runs);
  * ```
@@ -252,7 +252,7 @@ export function variantAblation(res: ResultsFile): Figure {
  *
  * @example
  * ```ts
- * import { loadExperiment } from "./runs.ts";
+ * import { loadExperiment } from "../experiments/results.ts";
  * import { sourceQuality } from "./figures.ts";
  * const fig = sourceQuality(loadExperiment("runs/source-quality/quick").runs);
  * ```
@@ -272,7 +272,7 @@ export function sourceQuality(runs: LoadedRun[], opts: { y?: MetricName } = {}):
  *
  * @example
  * ```ts
- * import { loadExperiment } from "./runs.ts";
+ * import { loadExperiment } from "../experiments/results.ts";
  * import { sourceSize } from "./figures.ts";
  * const fig = sourceSize(loadExperiment("runs/source-size/quick").runs);
  * ```
@@ -300,7 +300,7 @@ interface SymmetryPoint {
  *
  * @example
  * ```ts
- * import { loadExperiment } from "./runs.ts";
+ * import { loadExperiment } from "../experiments/results.ts";
  * import { symmetryFigure } from "./figures.ts";
  * const fig = symmetryFigure(loadExperiment("runs/noise-and-dropout/quick").runs);
  * ```
