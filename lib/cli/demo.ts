@@ -1,33 +1,51 @@
 /**
- * `hc demo`: the README's main command.
+ * `hc demo`: the README's main command. Runs the variant ablation at the quick
+ * preset on the Brown corpus (source, four clones, random init, keep-training
+ * control), prints the speed-up table, renders the figures and points at the
+ * main one (accuracy against device-hours). Rerunning reuses finished runs.
  *
  * @module
  */
-import { trainCommand } from "./train.ts";
-import { evalCommand } from "./eval.ts";
-import { sampleCommand } from "./sample.ts";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ablateCommand } from "./ablate.ts";
+import { figuresCommand } from "./figures.ts";
+import { parse, positionals } from "./args.ts";
 
 /**
- * Trains the tiny preset on the Brown corpus, evaluates it and samples.
+ * Runs the demo into `--out` (default runs/) and `--figures` (default figures/).
  *
  * @example
  * ```ts
  * import { demoCommand } from "./demo.ts";
- * await demoCommand([]);
+ * await demoCommand(["--out", "runs", "--figures", "figures"]);
  * ```
  */
 export async function demoCommand(args: string[]): Promise<number> {
-  const out = args[0] ?? "runs/demo-tiny";
-  await trainCommand(["--config", "experiments/configs/tiny.json", "--out", out, "--resume"]);
-  await evalCommand([
-    `${out}/checkpoint`,
-    "--split",
-    "test",
-    "--tasks",
-    "builtin",
-    "--limit",
-    "200",
+  const p = parse("demo", args, {
+    out: { type: "string" },
+    figures: { type: "string" },
+    backend: { type: "string" },
+  });
+  positionals(p, "demo", []);
+  const out = (p.values.out as string | undefined) ?? "runs";
+  const figs = (p.values.figures as string | undefined) ?? "figures";
+  const backend = p.values.backend ? ["--backend", p.values.backend as string] : [];
+  const code = await ablateCommand([
+    "experiments/variant-ablation.json",
+    "--preset",
+    "quick",
+    "--out",
+    out,
+    ...backend,
   ]);
-  await sampleCommand([`${out}/checkpoint`, "--prompt", "The jury said", "--max-new", "200"]);
+  if (code) return code;
+  const exp = path.join(out, "variant-ablation", "quick");
+  const figDir = path.join(figs, "variant-ablation-quick");
+  await figuresCommand([exp, "--out", figDir]);
+  const main = path.join(figDir, "variant-ablation-quick-accuracy-vs-device-hours");
+  const shown = [".png", ".html"].map((e) => main + e).find((f) => fs.existsSync(f));
+  console.log(`\nmain figure (accuracy vs device-hours): ${shown ?? main + ".html"}`);
+  console.log(`results: ${path.join(exp, "results.json")}`);
   return 0;
 }
