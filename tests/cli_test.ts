@@ -4,20 +4,9 @@ import { decodeNpy } from "../lib/io/npy.ts";
 import { initBackend } from "../lib/backend.ts";
 import { loadCheckpoint } from "../lib/io/checkpoint.ts";
 import { computeLogits } from "../lib/model/model.ts";
+import { hc, tmpDir } from "./cli_helpers.ts";
 
-const dec = new TextDecoder();
-
-async function hc(...args: string[]) {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "lib/cli/main.ts", ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { HC_BACKEND: "wasm" },
-  }).output();
-  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
-}
-
-const tmp = () => Deno.makeTempDirSync({ prefix: "hc-cli-" });
+const tmp = () => tmpDir("hc-cli-");
 
 function configFile(dir: string, cfg: unknown): string {
   const f = `${dir}/cfg.json`;

@@ -7,18 +7,9 @@ import { saveCheckpoint } from "../lib/io/checkpoint.ts";
 import { parseTrainConfig } from "../lib/train/config.ts";
 import { readMetrics, train } from "../lib/train/loop.ts";
 import { cloneCheckpoint } from "../lib/clone/checkpoint.ts";
+import { hc, tmpDir } from "./cli_helpers.ts";
 
-const dec = new TextDecoder();
-async function hc(...args: string[]) {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "lib/cli/main.ts", ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { HC_BACKEND: "wasm" },
-  }).output();
-  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
-}
-const tmp = () => Deno.makeTempDirSync({ prefix: "hc-clonecli-" });
+const tmp = () => tmpDir("hc-clonecli-");
 
 const src = defaultConfig("llama", {
   vocabSize: 256,
