@@ -15,6 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
+import { enableWasmThreads } from "./wasm_threads.ts";
 
 /** Backend names accepted by `--backend` and `HC_BACKEND`. */
 export type BackendName = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
@@ -46,6 +47,16 @@ export function deviceInfo(): DeviceInfo {
   return current;
 }
 
+/** XNNPACK threads for wasm: `HC_WASM_THREADS` (default 1; more is experimental). */
+function wasmThreads(): number {
+  const raw = Deno.env.get("HC_WASM_THREADS") ?? "1";
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new BackendError(`HC_WASM_THREADS must be a positive integer, got '${raw}'`);
+  }
+  return n;
+}
+
 async function loadWasm(): Promise<DeviceInfo> {
   const entry = fileURLToPath(import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
   // import.meta.resolve gives dist/index.js (or dist/tf-backend-wasm.node.js).
@@ -56,16 +67,30 @@ async function loadWasm(): Promise<DeviceInfo> {
     );
   }
   setWasmPaths(dist + path.sep);
-  // tfjs decides threads itself; under Deno it disables them (see docs/performance.md).
-  setThreadsCount(1);
-  const ok = await tf.setBackend("wasm");
+  const threads = wasmThreads();
+  // tfjs disables threads under Deno (it takes Deno for Node); wasm_threads.ts
+  // patches that for HC_WASM_THREADS > 1 (see docs/performance.md).
+  let restore = () => {};
+  if (threads > 1) restore = await enableWasmThreads(threads);
+  else setThreadsCount(1);
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend("wasm");
+  } finally {
+    restore();
+  }
   if (!ok) throw new BackendError("wasm: tf.setBackend('wasm') failed to initialise");
   // deno-lint-ignore no-explicit-any
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as any;
+  // deno-lint-ignore no-explicit-any
+  const n = threads > 1 ? (tf.backend() as any).wasm.tfjs.getThreadsCount() as number : 1;
   return {
     backend: "wasm",
-    label: `wasm${simd ? "-simd" : ""}, 1 thread, ${cpuModel()}`,
-    accelerators: 1,
+    label: `wasm${simd ? "-simd" : ""}, ${n} thread${
+      n > 1 ? "s (experimental)" : ""
+    }, ${cpuModel()}`,
+    // Device-hours count every CPU thread the run occupies.
+    accelerators: n,
     isGpu: false,
   };
 }

@@ -4,35 +4,17 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { initBackend } from "../backend.ts";
 import { UsageError } from "../errors.ts";
 import { PRESETS } from "../model/config.ts";
 import { benchTraining, plainMatmulGflops } from "../bench/train_bench.ts";
-import { enableWasmThreads } from "../bench/wasm_threads.ts";
 import { choiceFlag, intFlag, parse, positionals } from "./args.ts";
 
 const BENCH_PRESETS = ["tiny", "small", "medium"] as const;
 const TORCH_HINT = "apt-get install -y python3-torch libopenblas0-pthread";
-
-/** Starts wasm with `threads` XNNPACK threads (see lib/bench/wasm_threads.ts). */
-async function initThreadedWasm(threads: number): Promise<string> {
-  const dist = path.dirname(fileURLToPath(import.meta.resolve("@tensorflow/tfjs-backend-wasm")));
-  setWasmPaths(dist + path.sep);
-  const restore = await enableWasmThreads(threads);
-  try {
-    if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') failed");
-  } finally {
-    restore();
-  }
-  // deno-lint-ignore no-explicit-any
-  const n = (tf.backend() as any).wasm.tfjs.getThreadsCount();
-  return `wasm-simd, ${n} threads (experimental)`;
-}
 
 /** The first Python that can import torch, or null. */
 function torchPython(): string | null {
@@ -69,18 +51,16 @@ export async function benchCommand(args: string[]): Promise<number> {
   if (!preset) throw new UsageError("--preset tiny|small|medium is required");
   const steps = intFlag(p, "steps") ?? 10;
   const warmup = intFlag(p, "warmup", { min: 0 }) ?? 2;
-  const threads = intFlag(p, "threads") ?? 1;
+  const threads = intFlag(p, "threads");
   const backendName = p.values.backend as string | undefined;
-  let label: string, backend: string;
-  if (threads > 1) {
+  if (threads !== undefined) {
     if ((backendName ?? "wasm") !== "wasm") {
       throw new UsageError("--threads: only the wasm backend takes a thread count");
     }
-    label = await initThreadedWasm(threads), backend = "wasm";
-  } else {
-    const d = await initBackend(backendName);
-    label = d.label, backend = d.backend;
+    Deno.env.set("HC_WASM_THREADS", String(threads));
   }
+  const d = await initBackend(threads !== undefined ? "wasm" : backendName);
+  const label = d.label, backend = d.backend;
   const cfg = PRESETS[preset];
   // Utilisation reference: the plain product at the size of the MLP's
   // weight-gradient products (hidden x tokens x 4*hidden), capped for time.

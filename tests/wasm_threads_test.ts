@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { readMetrics } from "../lib/train/loop.ts";
+import { tmpDir } from "./cli_helpers.ts";
+
+async function trainWith(threads: number, dir: string, cfgFile: string) {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "lib/cli/main.ts", "train", "--config", cfgFile, "--out", dir],
+    env: { HC_WASM_THREADS: String(threads), HC_BACKEND: "wasm" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  return new TextDecoder().decode(r.stdout);
+}
+
+// XNNPACK splits products by output tiles, so threads must not change a bit.
+Deno.test("HC_WASM_THREADS=2 starts two wasm threads and trains to bit-identical losses", async () => {
+  const dir = tmpDir("hc-threads-");
+  const cfg = `${dir}/cfg.json`;
+  fs.writeFileSync(
+    cfg,
+    JSON.stringify({
+      model: { family: "gpt2", hiddenSize: 64, numLayers: 1, numHeads: 4, maxPositions: 64 },
+      data: { seqLen: 64, batchSize: 8 },
+      steps: 12,
+      evalEvery: 4,
+      evalBatches: 2,
+      checkpointEvery: 12,
+    }),
+  );
+  const one = await trainWith(1, `${dir}/one`, cfg);
+  const two = await trainWith(2, `${dir}/two`, cfg);
+  assert.match(one, /device: wasm-simd, 1 thread,/);
+  assert.match(two, /device: wasm-simd, 2 threads \(experimental\)/);
+  const a = readMetrics(`${dir}/one`), b = readMetrics(`${dir}/two`);
+  assert.deepEqual(b.map((l) => [l.valLoss, l.trainLoss]), a.map((l) => [l.valLoss, l.trainLoss]));
+});
