@@ -4,6 +4,7 @@
  * @module
  */
 import type { Axis, MeanSd, ResultsFile, SpeedupStat } from "../experiments/results.ts";
+import { formatSpeedup as formatReportSpeedup } from "../experiments/report.ts";
 
 function pm(m: MeanSd, digits = 3): string {
   if (m.mean === null) return "-";
@@ -13,8 +14,8 @@ function pm(m: MeanSd, digits = 3): string {
 }
 
 /**
- * "2.41x [2.10, 2.80]", "not reached", "∞ (starts past the target)" (the
- * run starts at or beyond the baseline's final loss), or "-" (no comparison).
+ * The experiment report's speed-up cell (lib/experiments/report.ts), or "-"
+ * when there is no comparison.
  *
  * @example
  * ```ts
@@ -23,13 +24,7 @@ function pm(m: MeanSd, digits = 3): string {
  * ```
  */
 export function formatSpeedup(s: SpeedupStat | undefined | null): string {
-  if (!s) return "-";
-  if (s.mean === null) return "not reached";
-  if (s.mean === Infinity) return "∞ (starts past the target)";
-  const ok = s.ci95 && s.ci95.every((v) => typeof v === "number" && Number.isFinite(v));
-  const ci = ok ? ` [${s.ci95![0].toFixed(2)}, ${s.ci95![1].toFixed(2)}]` : "";
-  const partial = s.nReached < s.n ? ` (${s.nReached}/${s.n} seeds)` : "";
-  return `${s.mean.toFixed(2)}x${ci}${partial}`;
+  return s ? formatReportSpeedup(s) : "-";
 }
 
 /**
