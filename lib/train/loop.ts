@@ -171,10 +171,19 @@ export function readMetrics(outDir: string): MetricsLine[] {
   return out;
 }
 
-/** The cost a checkpoint directory carries (its hyperclone.json `training`). */
+/**
+ * The whole training history a checkpoint carries (its hyperclone.json):
+ * its own run's cost (`training`) plus the cost of the model that run started
+ * from (`sourceTraining`, itself cumulative). Staged growth (32 -> 64, train,
+ * -> 128) thus charges every stage exactly once. The only place stage costs
+ * are summed.
+ */
 export function checkpointCost(extra: Record<string, unknown> | undefined): TrainingCost | null {
-  const t = (extra?.training ?? extra?.sourceTraining) as TrainingCost | undefined;
-  return t && typeof t.deviceHours === "number" ? t : null;
+  const ok = (t: unknown): t is TrainingCost =>
+    typeof t === "object" && t !== null && typeof (t as TrainingCost).deviceHours === "number";
+  const own = ok(extra?.training) ? extra.training : null;
+  const before = ok(extra?.sourceTraining) ? extra.sourceTraining : null;
+  return own ? addCost(before, own) : before;
 }
 
 function addCost(a: TrainingCost | null, b: TrainingCost): TrainingCost {
