@@ -122,7 +122,8 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
     const config = parseTrainConfig(
       drop({
         ...shared,
-        model: s.model,
+        // A staged source's model is its clone's (the spec checked the shape).
+        model: init ? undefined : s.model,
         optim: s.optim,
         steps: s.steps,
         seed: s.seed,

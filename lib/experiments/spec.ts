@@ -330,6 +330,10 @@ function resolvePreset(
         })`,
       );
     }
+  }
+  const sourceOrder = stageOrder(p.sources, where);
+  for (const [n, s] of Object.entries(p.sources)) {
+    if (!s.from) continue;
     sourceCloneOptions[n] = resolveClone(
       s.from,
       sourceModels[s.from.source],
@@ -338,7 +342,6 @@ function resolvePreset(
       where(["sources", n, "from"]),
     );
   }
-  const sourceOrder = stageOrder(p.sources, where);
   if (p.data.seqLen > targetModel.maxPositions) {
     throw new SpecError(
       `${
