@@ -28,6 +28,7 @@ import {
   cloneParams,
   CloneVerificationError,
   depthLayers,
+  depthSymmetry,
   layerPrefix,
   noiseGainOf,
   RESIDUAL_OUT,
@@ -35,6 +36,8 @@ import {
   VARIANTS,
   verifyClone,
 } from "../lib/clone/mod.ts";
+import { parseTrainConfig } from "../lib/train/config.ts";
+import { readMetrics, train } from "../lib/train/loop.ts";
 import { hc, tmpDir } from "./cli_helpers.ts";
 
 await initBackend("cpu");
@@ -403,4 +406,57 @@ Deno.test("hc clone grows width and depth in one command and records the operato
   assert.equal(rec.verification.status, "not function-preserving");
   const hf = JSON.parse(fs.readFileSync(`${both}/config.json`, "utf8"));
   assert.deepStrictEqual([hf.num_hidden_layers, hf.hidden_size], [2, 32]);
+});
+
+Deno.test("depth symmetry: 1 for fresh copies, logged during training and falling as new layers move", async () => {
+  const { cfg, params } = MODELS[0][1];
+  for (const depthMode of ["identity", "stack"] as const) {
+    const c = cloneParams(cfg, params, {
+      width: 2,
+      variant: "noisy-symmetric",
+      depth: 2,
+      depthMode,
+    });
+    const fresh = depthSymmetry(c.config, c.params, { depth: 2, depthMode });
+    assert.deepStrictEqual(
+      fresh.map((e) => [e.layer, e.from]),
+      depthMode === "identity"
+        ? [["layer 1", "layer 0"], ["layer 3", "layer 2"]]
+        : [["layer 2", "layer 0"], ["layer 3", "layer 1"]],
+    );
+    for (const e of fresh) assert.equal(e.meanCosine, 1);
+  }
+  // Training from a depth clone logs `depthSymmetry` at every evaluation;
+  // the new layers' matrices move away from their originals.
+  const dir = tmpDir("hc-depth-train-");
+  try {
+    const gpt = defaultConfig("gpt2", {
+      hiddenSize: 16,
+      numLayers: 1,
+      numHeads: 2,
+      maxPositions: 32,
+    });
+    await saveCheckpoint(`${dir}/src`, gpt, initParams(gpt, 5));
+    await cloneCheckpoint(`${dir}/src`, `${dir}/deep`, { width: 1, depth: 2, depthMode: "stack" });
+    const cfg2 = parseTrainConfig({
+      init: `${dir}/deep`,
+      data: { seqLen: 32, batchSize: 8 },
+      optim: { lr: 1e-2, warmupSteps: 2 },
+      steps: 20,
+      evalEvery: 20,
+      evalBatches: 1,
+      checkpointEvery: 20,
+    });
+    await initBackend("wasm");
+    await train(cfg2, `${dir}/run`, { progress: "silent" });
+    const lines = readMetrics(`${dir}/run`).map((l) =>
+      l.depthSymmetry as { layer: string; from: string; meanCosine: number }[]
+    );
+    assert.equal(lines.length, 2);
+    assert.deepStrictEqual(lines[0], [{ layer: "layer 1", from: "layer 0", meanCosine: 1 }]);
+    assert(lines[1][0].meanCosine < 1 - 1e-4, String(lines[1][0].meanCosine));
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+    await initBackend("cpu");
+  }
 });

@@ -44,7 +44,8 @@ import { modelLogProb } from "../eval/logprob.ts";
 import { type MultipleChoiceTask, scoreTask } from "../eval/multiple_choice.ts";
 import { loadBuiltinTask } from "../eval/builtin_task.ts";
 import { CLONE_FILE, type CloneRecord } from "../clone/checkpoint.ts";
-import { symmetrySummary } from "../clone/symmetry.ts";
+import { depthSymmetry, symmetrySummary } from "../clone/symmetry.ts";
+import type { DepthMode } from "../clone/options.ts";
 
 /** Training cost carried by a checkpoint (cumulative over its own run). */
 export interface TrainingCost {
@@ -403,11 +404,20 @@ export async function train(
       });
     }
     if (cloneRecord) {
-      extra.symmetry = symmetrySummary(modelCfg, await modelToHost(model), {
+      const host = await modelToHost(model);
+      // clone.json written before depth growth existed has no depth fields.
+      const depth = {
+        depth: cloneRecord.depth ?? 1,
+        depthMode: (cloneRecord.depthMode ?? "identity") as DepthMode,
+      };
+      extra.symmetry = symmetrySummary(modelCfg, host, {
         width: cloneRecord.width,
         ffn: cloneRecord.ffn,
         heads: cloneRecord.heads as "more" | "wider",
+        ...depth,
       });
+      // Depth clones: each new layer vs the layer it was copied from.
+      if (depth.depth > 1) extra.depthSymmetry = depthSymmetry(modelCfg, host, depth);
     }
     for (const hook of opts.evalHooks ?? []) Object.assign(extra, await hook(model, state.step));
     syncCost();
