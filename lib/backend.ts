@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import { enableWasmThreads } from "./wasm_threads.ts";
 import { loadBlas } from "./blas.ts";
+import { UsageError } from "./errors.ts";
 import { registerNativeMatmul, setNativeMatmul } from "./native_matmul.ts";
 
 /** Backend names accepted by `--backend` and `HC_BACKEND`. */
@@ -246,6 +247,8 @@ export async function initBackend(name?: string): Promise<DeviceInfo> {
       current = await loaders[b]();
       return current;
     } catch (e) {
+      // A bad setting (e.g. HC_BLAS naming a missing library) is not a reason to fall back.
+      if (e instanceof UsageError) throw e;
       errors.push((e as Error).message);
     }
   }

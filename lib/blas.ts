@@ -70,6 +70,24 @@ type Lib = Deno.DynamicLibrary<typeof SYMBOLS>;
 
 let lib: Lib | null = null;
 let info: BlasInfo | null = null;
+/** Threads the library runs with right now (products switch between 1 and info.threads). */
+let running = 0;
+
+/**
+ * Multiply-adds below which a product runs on one thread. Waking a second
+ * BLAS thread costs more than it saves on small products (attention's
+ * per-head products): on this 2-core box a 128x128x32 sgemm took 7 us on one
+ * thread and 200 us on two when the other core was busy.
+ */
+export const THREADED_MIN_MACS = 1 << 22;
+
+function setRunning(n: number): void {
+  if (n === running || !lib) return;
+  const s = lib.symbols;
+  if (s.openblas_set_num_threads) s.openblas_set_num_threads(n);
+  else if (s.bli_thread_set_num_threads) s.bli_thread_set_num_threads(BigInt(n));
+  running = n;
+}
 
 /** CBLAS constants (row-major order; no transpose / transpose). */
 export const CBLAS = { RowMajor: 101, NoTrans: 111, Trans: 112 } as const;
@@ -160,9 +178,8 @@ export function loadBlas(threads: number): BlasInfo | BlasAbsent {
       };
     }
   }
-  const s = lib.symbols;
-  if (s.openblas_set_num_threads) s.openblas_set_num_threads(threads);
-  else if (s.bli_thread_set_num_threads) s.bli_thread_set_num_threads(BigInt(threads));
+  running = 0;
+  setRunning(threads);
   info!.threads = threads;
   return info!;
 }
@@ -182,7 +199,9 @@ export function blasInfo(): BlasInfo | null {
 
 /**
  * Row-major C = op(A) op(B) (alpha 1, beta 0) for op(A) [m, k], op(B) [k, n],
- * on raw addresses. The caller guarantees the addresses and sizes are valid.
+ * on raw addresses, on one thread below {@link THREADED_MIN_MACS}
+ * multiply-adds and on all the library's threads above. The caller
+ * guarantees the addresses and sizes are valid.
  *
  * @example
  * ```ts
@@ -204,6 +223,7 @@ export function sgemmAt(
   c: number,
 ): void {
   if (!lib) throw new Error("sgemmAt: no BLAS library loaded (call loadBlas)");
+  setRunning(m * n * k < THREADED_MIN_MACS ? 1 : info!.threads);
   // FFI takes plain numbers for usize at run time (addresses < 2^53); the
   // typings only list bigint, and a BigInt per call would cost more.
   (lib.symbols.cblas_sgemm as unknown as (...a: number[]) => void)(
@@ -212,7 +232,7 @@ export function sgemmAt(
     transB ? CBLAS.Trans : CBLAS.NoTrans,
     m,
     n,
-    k,
+    transA ? m : k,
     1,
     a,
     transA ? m : k,
