@@ -232,7 +232,7 @@ export function sgemmAt(
     transB ? CBLAS.Trans : CBLAS.NoTrans,
     m,
     n,
-    transA ? m : k,
+    k,
     1,
     a,
     transA ? m : k,
