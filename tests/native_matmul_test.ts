@@ -14,6 +14,9 @@ import { initParams } from "../lib/model/params.ts";
 import { createModel, crossEntropy, disposeModel, forward } from "../lib/model/model.ts";
 import { makeRng } from "../lib/rng.ts";
 
+// This file compares the two paths, so it loads the library even when the
+// rest of the suite runs with HC_BLAS=off (subprocesses inherit this too).
+Deno.env.delete("HC_BLAS");
 const device = await initBackend("wasm");
 // CI installs libopenblas0-pthread; without it this file has nothing to test.
 if (!blasInfo()) throw new Error(`no CBLAS library loaded (${device.label})`);
