@@ -249,8 +249,8 @@ Deno.test("OPENBLAS_CORETYPE from CPU flags: SkylakeX for AVX-512, Haswell for A
   assert.equal(coreTypeFromCpuFlags("Features\t: neon\n"), undefined);
 });
 
-Deno.test("hc bench names the native path in the device label; HC_BLAS=off names XNNPACK; a bad HC_BLAS exits 2", async () => {
-  const run = async (env: Record<string, string>) => {
+Deno.test("hc bench names the native path and its threads in the device label (--threads 1 too); HC_BLAS=off names XNNPACK; a bad HC_BLAS exits 2", async () => {
+  const run = async (env: Record<string, string>, extra: string[] = []) => {
     const r = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -263,6 +263,7 @@ Deno.test("hc bench names the native path in the device label; HC_BLAS=off names
         "1",
         "--warmup",
         "0",
+        ...extra,
       ],
       env: { HC_BACKEND: "wasm", HC_THREADS: "2", ...env },
       stdout: "piped",
@@ -277,6 +278,9 @@ Deno.test("hc bench names the native path in the device label; HC_BLAS=off names
     JSON.parse(on.out).device,
     /^wasm-simd \+ OpenBLAS \d+\.\d+\.\d+ \(\w+\), 2 threads, /,
   );
+  const one = await run({}, ["--threads", "1"]);
+  assert.equal(one.code, 0, one.err);
+  assert.match(JSON.parse(one.out).device, /^wasm-simd \+ OpenBLAS [^,]*, 1 thread, /);
   const off = await run({ HC_BLAS: "off" });
   assert.equal(off.code, 0, off.err);
   assert.match(JSON.parse(off.out).device, /^wasm-simd \(XNNPACK matmuls\), 2 threads, /);
