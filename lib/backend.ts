@@ -60,7 +60,12 @@ function positiveInt(name: string, raw: string): number {
 
 /**
  * Threads the kit computes with: `HC_THREADS` (what `--threads N` sets), else
- * every core of the machine.
+ * every core that is idle when the backend starts: all cores minus the
+ * 1-minute load average (rounded), at least 1. On an idle machine that is
+ * every core; on a shared, busy one it keeps the kit from oversubscribing
+ * cores other jobs hold (each BLAS or wasm parallel region waits for its
+ * slowest thread: on this 2-core box at load ~13, two threads ran the tiny
+ * preset 4x slower than one, see docs/performance.md).
  *
  * @example
  * ```ts
@@ -71,7 +76,9 @@ function positiveInt(name: string, raw: string): number {
 export function computeThreads(): number {
   const raw = Deno.env.get("HC_THREADS");
   if (raw !== undefined && raw !== "") return positiveInt("HC_THREADS", raw);
-  return Math.max(1, navigator.hardwareConcurrency || os.cpus().length || 1);
+  const cores = Math.max(1, navigator.hardwareConcurrency || os.cpus().length || 1);
+  const busy = Math.round(os.loadavg()[0] ?? 0);
+  return Math.max(1, Math.min(cores, cores - busy));
 }
 
 /** XNNPACK threads for wasm: `HC_WASM_THREADS`, else the compute threads. */
