@@ -15,7 +15,8 @@
  * - the embedding gradient avoids the missing UnsortedSegmentSum kernel;
  * - wasm's Slice/Unpack/SplitV kernels, which copy the whole input tensor out
  *   of the heap for every slice (quadratic in the number of slices), are
- *   replaced by versions that copy only the slice (see `patchWasmKernels`).
+ *   replaced by versions that copy only the slice, and its Identity (a full
+ *   copy) by one that shares the data (see `patchWasmKernels`).
  *
  * @module
  */
@@ -90,13 +91,27 @@ function wasmSplitV(args: Any): Any {
   });
 }
 
+/**
+ * Identity without a copy (tfjs-wasm 4.22 copies the whole tensor; the cpu
+ * backend shares the data, as here). Safe because no kernel writes into its
+ * inputs. Autodiff and customGrad call it for every saved or passed-through
+ * tensor (~170 full copies per small-preset step).
+ */
+function wasmIdentity(args: Any): Any {
+  const { inputs: { x }, backend } = args;
+  if (x.dtype === "string") return identityFallback!(args);
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+let identityFallback: ((a: Any) => Any) | undefined;
+
 let patched = false;
 
 /**
  * Replaces tfjs-wasm 4.22's Slice, Unpack and SplitV kernels (which read the
  * whole input out of the heap for every slice: unstacking [128, 256, 32] took
- * 67 ms) with versions that copy only the slice (about 1 ms). Idempotent; runs
- * when this module loads.
+ * 67 ms) with versions that copy only the slice (about 1 ms), and Identity
+ * with one that shares the data. Idempotent; runs when this module loads.
  *
  * @example
  * ```ts
@@ -107,10 +122,12 @@ let patched = false;
 export function patchWasmKernels(): void {
   if (patched) return;
   patched = true;
+  identityFallback = tf.getKernel("Identity", "wasm")?.kernelFunc as (a: Any) => Any;
   const fns: Record<string, (a: Any) => Any> = {
     Slice: wasmSlice,
     Unpack: wasmUnpack,
     SplitV: wasmSplitV,
+    Identity: wasmIdentity,
   };
   for (const [kernelName, kernelFunc] of Object.entries(fns)) {
     if (tf.getKernel(kernelName, "wasm")) tf.unregisterKernel(kernelName, "wasm");
