@@ -156,6 +156,39 @@ Deno.test("batching and padding do not change modelLogProb beyond float32 tolera
   }
 });
 
+Deno.test("requests sharing a context are packed into one row and score as they do alone (GPT-2 and Llama)", async () => {
+  const P = CFG.maxPositions;
+  const shared = (ctx: Int32Array, lens: number[], seed: number): LogProbRequest[] =>
+    lens.map((n, k) => ({ context: ctx, continuation: randomIds(n, seed + k) }));
+  const reqs: LogProbRequest[] = [
+    ...shared(randomIds(5, 300), [1, 3, 6, 2], 310), // everything fits: packed
+    ...shared(randomIds(30, 320), [4, 4, 4], 330), // truncated context, equal lengths: packed
+    ...shared(randomIds(30, 340), [2, 5], 350), // would see different context parts: alone
+    ...shared(randomIds(6, 360), [3, P], 370), // a continuation needs rolling windows: alone
+    { context: randomIds(7, 380), continuation: randomIds(3, 381) },
+  ];
+  for (const cfg of [CFG, defaultConfig("llama", { ...CFG, family: "llama" })]) {
+    const model = createModel(cfg, cfg === CFG ? PARAMS : sharpParams(cfg));
+    try {
+      const packedStats = { tokens: 0 }, aloneStats = { tokens: 0 };
+      const packed = await modelLogProb(model, 4, packedStats)(reqs);
+      const alone: number[] = [];
+      for (const r of reqs) alone.push(...await modelLogProb(model, 4, aloneStats)([r]));
+      for (let i = 0; i < reqs.length; i++) {
+        assert.ok(
+          Math.abs(packed[i] - alone[i]) <= tol(reqs[i]),
+          `${cfg.family} request ${i}: ${packed[i]} vs ${alone[i]}`,
+        );
+        assert.ok(alone[i] < -1, `request ${i} is informative`);
+      }
+      // The shared contexts of the first two groups are run once, not once per request.
+      assert.ok(packedStats.tokens < aloneStats.tokens, `${packedStats.tokens} positions`);
+    } finally {
+      disposeModel(model);
+    }
+  }
+});
+
 Deno.test("unigram and uniform baselines give the add-one smoothed and uniform log-likelihoods", async () => {
   const uni = unigramLogProb(new Int32Array([0, 0, 1]), 4); // counts 2,1,0,0 -> (c+1)/(3+4)
   const [a, b] = await uni([

@@ -127,7 +127,8 @@ export interface AttentionOptions {
   numHeads: number;
   numKvHeads: number;
   headDim: number;
-  mask: tf.Tensor2D;
+  /** Additive mask: [T, T] for every row, or [B * numHeads, T, T]. */
+  mask: tf.Tensor;
   /** Applied to q and k ([B, T, H, d]) before the scores (RoPE). */
   rotate?: (t: tf.Tensor) => tf.Tensor;
   dropout?: (t: tf.Tensor) => tf.Tensor;

@@ -26,7 +26,10 @@ export interface ForwardContext {
   batch: number;
   seqLen: number;
   training: boolean;
-  mask: tf.Tensor2D;
+  /** Additive attention mask: [T, T] shared by all rows, or [B * heads, T, T] (packed rows). */
+  mask: tf.Tensor;
+  /** Position id of each token, [B * T]; absent: 0..T-1 in every row. */
+  positions?: tf.Tensor1D;
   rope?: { cos: tf.Tensor; sin: tf.Tensor };
   param(name: string): tf.Tensor;
   dropout<T extends tf.Tensor>(t: T): T;
@@ -38,6 +41,15 @@ export interface ForwardOptions {
   training?: boolean;
   /** Seed of this call's dropout masks (vary it per step for fresh masks). */
   dropoutSeed?: number;
+  /**
+   * Several sequences packed in one row (e.g. a shared context followed by
+   * each of its continuations): the position id of every token (row-major
+   * [B, T], each < maxPositions) and which tokens each token sees
+   * (`visible[(b * T + i) * T + j]` = 1 when token i of row b attends to token
+   * j). Rows may then be longer than maxPositions. Default: one causal
+   * sequence per row at positions 0..T-1.
+   */
+  packing?: { positions: Int32Array; visible: Uint8Array };
 }
 
 /**
@@ -134,9 +146,12 @@ export function forward(
 ): tf.Tensor2D {
   const cfg = model.config;
   const [B, T] = ids.shape;
-  if (T > cfg.maxPositions) {
+  const packing = opts.packing;
+  if (packing) checkPacking(packing, B, T, cfg.maxPositions);
+  else if (T > cfg.maxPositions) {
     throw new Error(`sequence length ${T} exceeds maxPositions ${cfg.maxPositions}`);
   }
+  if (packing) return tf.tidy(() => packedForward(model, ids, packing));
   const mask = cached(maskCache, `mask:${T}`, () => causalMask(T));
   const rope = cfg.family === "llama"
     ? cached(ropeCache, `rope:${T}:${cfg.headDim}:${cfg.ropeTheta}`, () => {
@@ -169,6 +184,65 @@ export function forward(
     };
     return cfg.family === "gpt2" ? gpt2Forward(cfg, ctx) : llamaForward(cfg, ctx);
   });
+}
+
+function checkPacking(
+  p: { positions: Int32Array; visible: Uint8Array },
+  B: number,
+  T: number,
+  P: number,
+): void {
+  if (p.positions.length !== B * T || p.visible.length !== B * T * T) {
+    throw new RangeError(
+      `packing: expected ${B * T} positions and ${B * T * T} visibility flags for [${B}, ${T}] ids`,
+    );
+  }
+  for (const q of p.positions) {
+    if (q < 0 || q >= P) throw new RangeError(`packing: position ${q} outside [0, ${P})`);
+  }
+}
+
+/** Inference forward of packed rows: per-token positions, per-row masks (no dropout). */
+function packedForward(
+  model: Model,
+  ids: tf.Tensor2D,
+  packing: { positions: Int32Array; visible: Uint8Array },
+): tf.Tensor2D {
+  const cfg = model.config;
+  const [B, T] = ids.shape;
+  const H = cfg.numHeads;
+  const additive = new Float32Array(packing.visible.length);
+  for (let i = 0; i < additive.length; i++) if (!packing.visible[i]) additive[i] = -1e9;
+  // One [T, T] mask per row, repeated for each head: [B * H, T, T].
+  const mask = tf.reshape(
+    tf.tile(tf.tensor4d(additive, [B, 1, T, T]), [1, H, 1, 1]),
+    [B * H, T, T],
+  );
+  const positions = tf.tensor1d(packing.positions, "int32");
+  let rope: { cos: tf.Tensor; sin: tf.Tensor } | undefined;
+  if (cfg.family === "llama") {
+    const P = cfg.maxPositions, d = cfg.headDim;
+    const { cos, sin } = ropeTables(P, d, cfg.ropeTheta);
+    const at = (t: Float32Array) =>
+      tf.reshape(tf.gather(tf.tensor2d(t, [P, d]), positions), [B, T, 1, d]);
+    rope = { cos: at(cos), sin: at(sin) };
+  }
+  const ctx: ForwardContext = {
+    ids: tf.reshape(ids, [B * T]) as tf.Tensor1D,
+    batch: B,
+    seqLen: T,
+    training: false,
+    mask,
+    positions,
+    rope,
+    param: (name) => {
+      const v = model.vars.get(name);
+      if (!v) throw new Error(`model has no parameter ${name}`);
+      return v;
+    },
+    dropout: (t) => t,
+  };
+  return cfg.family === "gpt2" ? gpt2Forward(cfg, ctx) : llamaForward(cfg, ctx);
 }
 
 /**
