@@ -58,7 +58,7 @@ interface PackedRow {
   requests: number[];
   tokens: Int32Array;
   positions: Int32Array;
-  /** Row index that predicts each target, and the target, per request. */
+  /** Index in the row of the token that predicts each target, and the target, per request. */
   scored: { at: Int32Array; targets: Int32Array }[];
   /** First continuation token's row index, per request (for the visibility mask). */
   starts: number[];
@@ -103,18 +103,19 @@ function packGroup(requests: LogProbRequest[], ids: number[], P: number): Packed
   return { requests: ids, tokens, positions, scored, starts, contextLength: C };
 }
 
-/** Visibility of a packed row padded to T: the context is causal, each continuation sees the context and itself. */
-function fillVisible(row: PackedRow, T: number, out: Uint8Array, base: number): void {
-  const C = row.contextLength, L = row.tokens.length;
-  for (let i = 0; i < C; i++) out.fill(1, base + i * T, base + i * T + i + 1);
+/** Which tokens each token of a packed row sees: the context is causal, each continuation sees the context and itself. */
+function visibility(row: PackedRow): Uint8Array {
+  const C = row.contextLength, T = row.tokens.length;
+  const out = new Uint8Array(T * T);
+  for (let i = 0; i < C; i++) out.fill(1, i * T, i * T + i + 1);
   row.starts.forEach((s, k) => {
-    const e = k + 1 < row.starts.length ? row.starts[k + 1] : L;
+    const e = k + 1 < row.starts.length ? row.starts[k + 1] : T;
     for (let i = s; i < e; i++) {
-      out.fill(1, base + i * T, base + i * T + C);
-      out.fill(1, base + i * T + s, base + i * T + i + 1);
+      out.fill(1, i * T, i * T + C);
+      out.fill(1, i * T + s, i * T + i + 1);
     }
   });
-  for (let i = L; i < T; i++) out[base + i * T + i] = 1; // padding sees itself only
+  return out;
 }
 
 /** Log-probabilities of `targets` at flat positions `rows` of logits [N, V], gathered on the device. */
@@ -168,45 +169,46 @@ export function modelLogProb(
       else for (const i of ids) single.push(...windowsOf(requests[i], i, P));
       s = e;
     }
-    // Packed rows, longest first, as many per call as the budget allows.
-    packed.sort((a, b) => b.tokens.length - a.tokens.length);
-    for (let s = 0; s < packed.length;) {
-      const T = packed[s].tokens.length;
-      const n = Math.max(1, Math.min(packed.length - s, Math.floor(budget / T)));
-      const chunk = packed.slice(s, s + n);
-      s += n;
-      const ids = new Int32Array(n * T), positions = new Int32Array(n * T);
-      const visible = new Uint8Array(n * T * T);
-      let scoredCount = 0;
-      chunk.forEach((r, b) => {
-        ids.set(r.tokens, b * T);
-        positions.set(r.positions, b * T);
-        fillVisible(r, T, visible, b * T * T);
-        for (const q of r.scored) scoredCount += q.targets.length;
-      });
-      if (stats) stats.tokens += n * T;
-      const rows = new Int32Array(scoredCount), targets = new Int32Array(scoredCount);
-      let k = 0;
-      chunk.forEach((r, b) =>
-        r.scored.forEach((q) => {
-          for (let j = 0; j < q.targets.length; j++) {
-            rows[k] = b * T + q.at[j], targets[k++] = q.targets[j];
-          }
-        })
-      );
-      const logits = tf.tidy(() =>
-        forward(model, tf.tensor2d(ids, [n, T], "int32"), { packing: { positions, visible } })
-      );
-      const lp = await gatherLogProbs(logits, rows, targets);
-      logits.dispose();
-      k = 0;
-      chunk.forEach((r) =>
-        r.scored.forEach((q, m) => {
-          let sum = 0;
-          for (let j = 0; j < q.targets.length; j++) sum += lp[k++];
-          out[r.requests[m]] += sum;
-        })
-      );
+    // Rows with the same layout (context length, continuation lengths) share one
+    // forward call's positions and mask; as many rows per call as the budget allows.
+    const layouts = new Map<string, PackedRow[]>();
+    for (const r of packed) {
+      const key = `${r.contextLength}:${r.scored.map((q) => q.targets.length).join(",")}`;
+      const list = layouts.get(key) ?? [];
+      layouts.set(key, list);
+      list.push(r);
+    }
+    for (const rows of layouts.values()) {
+      const T = rows[0].tokens.length;
+      const packing = { positions: rows[0].positions, visible: visibility(rows[0]) };
+      const perCall = Math.max(1, Math.floor(budget / T));
+      for (let s = 0; s < rows.length; s += perCall) {
+        const chunk = rows.slice(s, s + perCall), n = chunk.length;
+        const ids = new Int32Array(n * T);
+        chunk.forEach((r, b) => ids.set(r.tokens, b * T));
+        if (stats) stats.tokens += n * T;
+        const at: number[] = [], targets: number[] = [];
+        chunk.forEach((r, b) =>
+          r.scored.forEach((q) =>
+            q.targets.forEach((t, j) => {
+              at.push(b * T + q.at[j]), targets.push(t);
+            })
+          )
+        );
+        const logits = tf.tidy(() =>
+          forward(model, tf.tensor2d(ids, [n, T], "int32"), { packing })
+        );
+        const lp = await gatherLogProbs(logits, Int32Array.from(at), Int32Array.from(targets));
+        logits.dispose();
+        let k = 0;
+        chunk.forEach((r) =>
+          r.scored.forEach((q, m) => {
+            let sum = 0;
+            for (let j = 0; j < q.targets.length; j++) sum += lp[k++];
+            out[r.requests[m]] += sum;
+          })
+        );
+      }
     }
     for (let s = 0; s < single.length; s += batchSize) {
       const chunk = single.slice(s, s + batchSize);

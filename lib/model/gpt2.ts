@@ -25,7 +25,7 @@ export function gpt2Forward(cfg: ModelConfig, ctx: ForwardContext): tf.Tensor2D 
   const A = attnWidth(cfg), E = cfg.hiddenSize;
   const tok = embed(ctx.ids, p("transformer.wte.weight"));
   const pos = ctx.positions
-    ? tf.reshape(tf.gather(p("transformer.wpe.weight"), ctx.positions), [B, T, E])
+    ? tf.gather(p("transformer.wpe.weight"), ctx.positions)
     : tf.slice(p("transformer.wpe.weight"), [0, 0], [T, E]);
   let x = ctx.dropout(tf.reshape(tf.add(tf.reshape(tok, [B, T, E]), pos), [B * T, E]));
   for (let i = 0; i < cfg.numLayers; i++) {

@@ -127,8 +127,7 @@ export interface AttentionOptions {
   numHeads: number;
   numKvHeads: number;
   headDim: number;
-  /** Additive mask: [T, T] for every row, or [B * numHeads, T, T]. */
-  mask: tf.Tensor;
+  mask: tf.Tensor2D;
   /** Applied to q and k ([B, T, H, d]) before the scores (RoPE). */
   rotate?: (t: tf.Tensor) => tf.Tensor;
   dropout?: (t: tf.Tensor) => tf.Tensor;

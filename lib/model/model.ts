@@ -26,9 +26,8 @@ export interface ForwardContext {
   batch: number;
   seqLen: number;
   training: boolean;
-  /** Additive attention mask: [T, T] shared by all rows, or [B * heads, T, T] (packed rows). */
-  mask: tf.Tensor;
-  /** Position id of each token, [B * T]; absent: 0..T-1 in every row. */
+  mask: tf.Tensor2D;
+  /** Position id of each of the T tokens of a row (packed rows); absent: 0..T-1. */
   positions?: tf.Tensor1D;
   rope?: { cos: tf.Tensor; sin: tf.Tensor };
   param(name: string): tf.Tensor;
@@ -42,12 +41,12 @@ export interface ForwardOptions {
   /** Seed of this call's dropout masks (vary it per step for fresh masks). */
   dropoutSeed?: number;
   /**
-   * Several sequences packed in one row (e.g. a shared context followed by
-   * each of its continuations): the position id of every token (row-major
-   * [B, T], each < maxPositions) and which tokens each token sees
-   * (`visible[(b * T + i) * T + j]` = 1 when token i of row b attends to token
-   * j). Rows may then be longer than maxPositions. Default: one causal
-   * sequence per row at positions 0..T-1.
+   * Several sequences packed in each row (e.g. a shared context followed by
+   * each of its continuations), with one layout for every row: the position
+   * id of each of the T tokens (each < maxPositions) and which tokens each
+   * token sees (`visible[i * T + j]` = 1 when token i attends to token j).
+   * Rows may then be longer than maxPositions. Default: one causal sequence
+   * per row at positions 0..T-1.
    */
   packing?: { positions: Int32Array; visible: Uint8Array };
 }
@@ -147,7 +146,7 @@ export function forward(
   const cfg = model.config;
   const [B, T] = ids.shape;
   const packing = opts.packing;
-  if (packing) checkPacking(packing, B, T, cfg.maxPositions);
+  if (packing) checkPacking(packing, T, cfg.maxPositions);
   else if (T > cfg.maxPositions) {
     throw new Error(`sequence length ${T} exceeds maxPositions ${cfg.maxPositions}`);
   }
@@ -188,13 +187,12 @@ export function forward(
 
 function checkPacking(
   p: { positions: Int32Array; visible: Uint8Array },
-  B: number,
   T: number,
   P: number,
 ): void {
-  if (p.positions.length !== B * T || p.visible.length !== B * T * T) {
+  if (p.positions.length !== T || p.visible.length !== T * T) {
     throw new RangeError(
-      `packing: expected ${B * T} positions and ${B * T * T} visibility flags for [${B}, ${T}] ids`,
+      `packing: expected ${T} positions and ${T * T} visibility flags for rows of ${T} tokens`,
     );
   }
   for (const q of p.positions) {
@@ -202,7 +200,7 @@ function checkPacking(
   }
 }
 
-/** Inference forward of packed rows: per-token positions, per-row masks (no dropout). */
+/** Inference forward of packed rows sharing one layout (no dropout). */
 function packedForward(
   model: Model,
   ids: tf.Tensor2D,
@@ -210,21 +208,16 @@ function packedForward(
 ): tf.Tensor2D {
   const cfg = model.config;
   const [B, T] = ids.shape;
-  const H = cfg.numHeads;
-  const additive = new Float32Array(packing.visible.length);
+  const additive = new Float32Array(T * T);
   for (let i = 0; i < additive.length; i++) if (!packing.visible[i]) additive[i] = -1e9;
-  // One [T, T] mask per row, repeated for each head: [B * H, T, T].
-  const mask = tf.reshape(
-    tf.tile(tf.tensor4d(additive, [B, 1, T, T]), [1, H, 1, 1]),
-    [B * H, T, T],
-  );
+  const mask = tf.tensor2d(additive, [T, T]);
   const positions = tf.tensor1d(packing.positions, "int32");
   let rope: { cos: tf.Tensor; sin: tf.Tensor } | undefined;
   if (cfg.family === "llama") {
     const P = cfg.maxPositions, d = cfg.headDim;
     const { cos, sin } = ropeTables(P, d, cfg.ropeTheta);
     const at = (t: Float32Array) =>
-      tf.reshape(tf.gather(tf.tensor2d(t, [P, d]), positions), [B, T, 1, d]);
+      tf.reshape(tf.gather(tf.tensor2d(t, [P, d]), positions), [1, T, 1, d]);
     rope = { cos: at(cos), sin: at(sin) };
   }
   const ctx: ForwardContext = {

@@ -280,7 +280,7 @@ export const bmm: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customGra
 
 /**
  * Causal attention core for one group of G = batch * heads matrices: q, k, v
- * [G, T, d] (q already scaled by 1/sqrt(d)), additive mask [T, T] or [G, T, T]; returns
+ * [G, T, d] (q already scaled by 1/sqrt(d)), additive mask [T, T]; returns
  * softmax(q k^T + mask) v [G, T, d]. Forward and backward are 6G plain 2-D
  * products plus a few whole-tensor kernels (one softmax, bulk transposes):
  * dP = dO v^T, dS = P * (dP - rowsum(dP * P)), dq = dS k, dk = dS^T q,
@@ -298,7 +298,7 @@ export const attentionCore: (
   q: tf.Tensor3D,
   k: tf.Tensor3D,
   v: tf.Tensor3D,
-  mask: tf.Tensor,
+  mask: tf.Tensor2D,
 ) => tf.Tensor3D = tf.customGrad(
   (q: Any, k: Any, v: Any, mask: Any, save: Any) => {
     const probs = tf.softmax(tf.add(batched(q, T3(k)), mask));
