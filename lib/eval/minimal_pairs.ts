@@ -244,8 +244,8 @@ function evenSites(sites: number[][]): [number, number][] {
  *
  * @example
  * ```ts
- * import { buildMinimalPairItems, wordOrderFamily } from "./minimal_pairs.ts";
- * const items = buildMinimalPairItems(wordOrderFamily);
+ * import { buildMinimalPairItems, spellingFamily } from "./minimal_pairs.ts";
+ * const items = buildMinimalPairItems(spellingFamily);
  * items[0].choices.length; // 2
  * ```
  */
