@@ -17,7 +17,13 @@ import { evaluateBatches } from "../eval/evaluate.ts";
 import { modelLogProb } from "../eval/logprob.ts";
 import { parseTaskJsonl, scoreTask } from "../eval/multiple_choice.ts";
 import { BUILTIN_TASKS, builtinTaskNames, loadBuiltinTask } from "../eval/builtin_task.ts";
-import { averageAccuracy, suiteMetric, type TaskResult, taskResult } from "../eval/suite.ts";
+import {
+  averageAccuracy,
+  suiteMetric,
+  type TaskResult,
+  taskResult,
+  WHOLE_TASK,
+} from "../eval/suite.ts";
 import { loadSplits } from "../train/loop.ts";
 import { choiceFlag, intFlag, parse, positionals } from "./args.ts";
 import { openCheckpoint } from "./load.ts";
@@ -103,6 +109,7 @@ export async function evalCommand(args: string[]): Promise<number> {
       : parseTaskJsonl(fs.readFileSync(t.file, "utf8"), t.file);
     const { items: _items, ...s } = await scoreTask(task, lp, tokenizer, {
       limit: intFlag(p, "limit"),
+      batchSize: WHOLE_TASK,
     });
     const r = taskResult({ ...s, items: [] }, suiteMetric(task));
     results[task.name] = r;

@@ -153,7 +153,8 @@ export function modelLogProb(
   stats?: { tokens: number },
 ): LogProbFn {
   const P = model.config.maxPositions;
-  // Positions per forward call: `batchSize` full windows.
+  // Positions per forward call: `batchSize` full windows. Packing only groups requests of
+  // one call: pass a whole task per call (scoreTask's batchSize) for full batches.
   const budget = batchSize * P;
   return async (requests: LogProbRequest[]) => {
     const out = new Array<number>(requests.length).fill(0);

@@ -25,6 +25,13 @@ import {
   type TextEncoderLike,
 } from "./multiple_choice.ts";
 
+/**
+ * Requests per LogProbFn call when scoring a task: all of them, so that a
+ * model-backed scorer can batch items with the same layout across the whole
+ * task (it splits them into forward calls itself).
+ */
+export const WHOLE_TASK = 2 ** 30;
+
 /** Which accuracy a task reports. */
 export type SuiteMetric = "acc" | "acc_norm";
 
@@ -140,7 +147,7 @@ export async function scoreSuite(
 ): Promise<SuiteScore> {
   const taskScores: Record<string, TaskResult> = {};
   for (const task of tasks) {
-    const s = await scoreTask(task, logprob, tokenizer);
+    const s = await scoreTask(task, logprob, tokenizer, { batchSize: WHOLE_TASK });
     taskScores[task.name] = taskResult(s, suiteMetric(task));
   }
   return averageAccuracy(taskScores);
