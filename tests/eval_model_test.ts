@@ -6,7 +6,8 @@ import { loadBuiltinTask } from "../lib/eval/builtin_task.ts";
 import { modelLogProb } from "../lib/eval/logprob.ts";
 import { type LogProbRequest, scoreTask } from "../lib/eval/multiple_choice.ts";
 import { defaultConfig, type ModelConfig } from "../lib/model/config.ts";
-import { computeLogits, createModel, disposeModel } from "../lib/model/model.ts";
+import { computeLogits, createModel, disposeModel, forward } from "../lib/model/model.ts";
+import * as tf from "@tensorflow/tfjs-core";
 import { initParams } from "../lib/model/params.ts";
 import { makeRng } from "../lib/rng.ts";
 import type { TensorMap } from "../lib/tensor_map.ts";
@@ -183,6 +184,19 @@ Deno.test("requests sharing a context are packed into one row and score as they 
       }
       // The shared contexts of the first two groups are run once, not once per request.
       assert.ok(packedStats.tokens < aloneStats.tokens, `${packedStats.tokens} positions`);
+      // A packing that does not describe the rows, or a position past the window, is refused.
+      const ids = tf.tensor2d([[1, 2, 3]], [1, 3], "int32");
+      const visible = new Uint8Array(9).fill(1);
+      assert.throws(
+        () => forward(model, ids, { packing: { positions: new Int32Array(2), visible } }),
+        /expected 3 positions and 9 visibility flags/,
+      );
+      const far = Int32Array.from([0, 1, P]);
+      assert.throws(
+        () => forward(model, ids, { packing: { positions: far, visible } }),
+        /position 16 outside \[0, 16\)/,
+      );
+      ids.dispose();
     } finally {
       disposeModel(model);
     }
