@@ -411,7 +411,13 @@ export async function train(
     fs.appendFileSync(paths.metrics, JSON.stringify(line) + "\n");
     progress.log(
       `step ${state.step}/${cfg.steps} val ${r.loss.toFixed(4)} acc ${r.accuracy.toFixed(3)}` +
-        (trainLoss === null ? "" : ` train ${trainLoss.toFixed(4)}`) + ` lr ${lr.toExponential(2)}`,
+        (trainLoss === null ? "" : ` train ${trainLoss.toFixed(4)}`) +
+        ` lr ${lr.toExponential(2)}` +
+        (typeof extra.avgAccuracy === "number"
+          ? ` avg-acc ${extra.avgAccuracy.toFixed(3)}±${
+            (extra.avgAccuracyStderr as number).toFixed(3)
+          }`
+          : ""),
     );
     return line;
   };
