@@ -57,7 +57,6 @@ export function shrunkSpec(file: string, preset: string): { spec: Spec; preset: 
     seeds: NOTEBOOK_SHRINK.seeds,
     evalEvery: NOTEBOOK_SHRINK.evalEvery,
     checkpointEvery: 1000,
-    taskItems: Math.min(Number(merged.taskItems ?? 0), NOTEBOOK_SHRINK.taskItems),
   });
   const name = `${preset}-nb`;
   const spec = parseSpec({ ...raw, base: {}, presets: { [name]: merged } }, file);
