@@ -10,6 +10,7 @@ import { runGrid } from "../experiments/runner.ts";
 import { deepMerge, parseSpec, presetOf, readSpec, type Spec } from "../experiments/spec.ts";
 import { type Experiment, experimentDir, loadExperiment } from "../experiments/results.ts";
 import { NOTEBOOK_SHRINK } from "./presets.ts";
+import { specWarnings } from "../experiments/degenerate.ts";
 
 /** Options of {@link runExperiment}. */
 export interface RunExperimentOptions {
@@ -87,10 +88,11 @@ export async function runExperiment(
   const { spec, preset: p } = shrink
     ? shrunkSpec(specFile, preset)
     : { spec: readSpec(specFile), preset };
+  const log = opts.log ?? ((l: string) => console.log(l));
+  for (const w of specWarnings(spec, p)) log(`warning: ${w}`);
   const grid = expandGrid(spec, p);
   const dir = experimentDir(opts.out ?? "runs", spec.name, p);
   const started = performance.now();
-  const log = opts.log ?? ((l: string) => console.log(l));
   log(`${spec.name}/${p}: ${grid.sources.length} source(s), ${grid.runs.length} run(s) -> ${dir}`);
   const r = await runGrid(grid, dir, { progress: "plain", log });
   const secs = ((performance.now() - started) / 1000).toFixed(0);
