@@ -35,7 +35,7 @@ import { evaluateBatches } from "../eval/evaluate.ts";
 import { adamwStep, createAdamW, disposeAdamW } from "./adamw.ts";
 import { lrAt } from "./schedule.ts";
 import { ConfigError, resolveModel, type TrainConfig } from "./config.ts";
-import { makeProgress } from "./progress.ts";
+import { makeProgress, type ProgressOption, withLogFile } from "./progress.ts";
 import { writeDirAtomic, writeFileAtomic } from "../io/atomic.ts";
 import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";
@@ -126,7 +126,8 @@ export interface EvalHook {
 export interface TrainOptions {
   /** Continue from `outDir/checkpoint` (no-op when the run already finished). */
   resume?: boolean;
-  progress?: "auto" | "bar" | "plain" | "silent";
+  /** A mode, or a factory making one reporter per run (e.g. a row of a notebook table). */
+  progress?: ProgressOption;
   /** Extra measurements at every evaluation (e.g. task accuracy, symmetry). */
   evalHooks?: EvalHook[];
   /** Stop (as if killed) after this many steps of this call: for tests. */
@@ -386,7 +387,11 @@ export async function train(
     totalSteps: cfg.steps,
     minRatio: cfg.optim.minLrRatio,
   };
-  const progress = makeProgress(cfg.steps, state.step, opts.progress);
+  // The full log always goes to the run's folder, whatever the display shows.
+  const progress = withLogFile(
+    makeProgress(cfg.steps, state.step, opts.progress, path.basename(path.resolve(outDir))),
+    path.join(outDir, "train.log"),
+  );
   // Resume-safe: the clock continues the times the checkpoint carried.
   const clock = new RunClock(state.cost, device);
   const syncCost = () => clock.sync(state.cost as Required<TrainingCost>);
