@@ -175,7 +175,15 @@ export function deviceHoursKind(runs: LoadedRun[]): DeviceHoursKind {
   return bases.has("cpu-time") ? "cpu-time" : "gpu-wall";
 }
 
-/** Short names of the axes (table column heads). */
+/**
+ * Short name of an axis (table column heads): CPU-h / GPU-h for device-hours.
+ *
+ * @example
+ * ```ts
+ * import { axisShortName } from "./costs.ts";
+ * axisShortName("deviceHours", "gpu-wall"); // "GPU-h"
+ * ```
+ */
 export function axisShortName(axis: CostAxis, kind: DeviceHoursKind = "cpu-time"): string {
   if (axis === "deviceHours") {
     return kind === "cpu-time" ? "CPU-h" : kind === "gpu-wall" ? "GPU-h" : "device-h";

@@ -322,7 +322,16 @@ export interface ResultsFile {
   degenerate: DegenerateSource[];
 }
 
-/** The "accuracy" of a metrics line: average accuracy, else the old single-task accuracy. */
+/**
+ * The "accuracy" of a metrics line: the suite's average accuracy, else the
+ * old single-task accuracy (runs logged before the suite).
+ *
+ * @example
+ * ```ts
+ * import { accuracyOf } from "./results.ts";
+ * accuracyOf({ avgAccuracy: 0.41, taskAccuracy: 0.3 } as never); // 0.41
+ * ```
+ */
 export function accuracyOf(line: MetricsLine): number | undefined {
   const v = typeof line.avgAccuracy === "number" ? line.avgAccuracy : line.taskAccuracy;
   return typeof v === "number" ? v : undefined;
