@@ -130,6 +130,26 @@ export interface Panel {
   y: MetricName;
   withSource: boolean;
   title: string;
+  /**
+   * Zoom y onto the later part of training: the upper limit is the highest
+   * value any line has a quarter of the way through its points (a loss
+   * falling from ln 256 would otherwise flatten every difference).
+   */
+  zoomLate?: boolean;
+}
+
+/** y range covering every line from a quarter of the way through its points on. */
+function lateRange(traces: Trace[]): [number, number] | null {
+  const lines = traces.filter((t) => !String(t.name).endsWith(" band"));
+  const ys = lines.flatMap((t) => (t.y as number[]).filter(Number.isFinite));
+  if (!ys.length) return null;
+  const hi = Math.max(...lines.map((t) => {
+    const y = (t.y as number[]).filter(Number.isFinite);
+    return y[Math.min(y.length - 1, Math.ceil(y.length / 4))] ?? -Infinity;
+  }));
+  const lo = Math.min(...ys);
+  const pad = 0.05 * (hi - lo || 1);
+  return [lo - pad, hi + pad];
 }
 
 /**
@@ -159,18 +179,20 @@ export function panelsFigure(
   const data: Trace[] = [];
   const layout: Record<string, unknown> = {
     ...baseLayout(opts.title, "", ""),
-    grid: { rows, columns: cols, pattern: "independent" },
+    grid: { rows, columns: cols, pattern: "independent", xgap: 0.15, ygap: 0.35 },
     annotations: [] as unknown[],
     margin: { l: 70, r: 30, t: 90, b: 60 },
   };
   panels.forEach((p, i) => {
     const n = i === 0 ? "" : String(i + 1);
     const metric = resolveMetric(p.y, runs);
-    data.push(...panelTraces(runs, p.x, metric, p.withSource, unit, {
+    const traces = panelTraces(runs, p.x, metric, p.withSource, unit, {
       xaxis: `x${n}`,
       yaxis: `y${n}`,
       showlegend: i === 0,
-    }));
+    });
+    data.push(...traces);
+    const range = p.zoomLate ? lateRange(traces) : null;
     layout[`xaxis${n}`] = {
       title: { text: costAxisTitle(p.x, runs, p.withSource), font: { size: 11 } },
       zeroline: false,
@@ -180,6 +202,7 @@ export function panelsFigure(
       title: { text: metricTitle(metric), font: { size: 11 } },
       zeroline: false,
       gridcolor: "#e5e5e5",
+      ...(range ? { range } : {}),
     };
     (layout.annotations as unknown[]).push({
       text: `<b>${p.title}</b>`,
@@ -187,7 +210,7 @@ export function panelsFigure(
       xref: `x${n} domain`,
       yref: `y${n} domain`,
       x: 0.5,
-      y: 1.08,
+      y: 1.04,
       xanchor: "center",
       yanchor: "bottom",
     });
@@ -214,8 +237,8 @@ export function mainFigure(runs: LoadedRun[], opts: { stepFlops?: number | null 
   return panelsFigure(runs, [
     { x, y: "accuracy", withSource: false, title: "accuracy, source cost not charged" },
     { x, y: "accuracy", withSource: true, title: "accuracy, source cost charged" },
-    { x, y: "valLoss", withSource: false, title: "loss, source cost not charged" },
-    { x, y: "valLoss", withSource: true, title: "loss, source cost charged" },
+    { x, y: "valLoss", withSource: false, title: "loss, source cost not charged", zoomLate: true },
+    { x, y: "valLoss", withSource: true, title: "loss, source cost charged", zoomLate: true },
   ], {
     title: "Accuracy and loss vs device-hours (mean over seeds, band: min-max over seeds)",
     columns: 2,
