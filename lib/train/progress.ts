@@ -239,7 +239,8 @@ export function notebookProgress(
     factory,
     rows,
     finish: async () => {
-      show(true);
+      // Nothing trained (every run loaded): no empty table.
+      if (rows.length) show(true);
       await pending;
       // Let the last update reach the front end before the cell ends (see lib/plot/display.ts).
       await new Promise((ok) => setTimeout(ok, 100));
