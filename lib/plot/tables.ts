@@ -3,7 +3,13 @@
  *
  * @module
  */
-import type { Axis, MeanSd, ResultsFile, SpeedupStat } from "../experiments/results.ts";
+import {
+  AXES,
+  type Axis,
+  type MeanSd,
+  type ResultsFile,
+  type SpeedupStat,
+} from "../experiments/results.ts";
 import { formatSpeedup as formatReportSpeedup, speedupCell } from "../experiments/report.ts";
 import { axisShortName } from "../experiments/costs.ts";
 
@@ -31,7 +37,7 @@ export function formatSpeedup(s: SpeedupStat | undefined | null): string {
 /**
  * One row per initialisation: seeds, final val loss and accuracy (the
  * suite's average accuracy; mean ± sd), and the speed-up vs random init on
- * `axes` (lib/experiments/costs.ts) without and with the source's cost (mean
+ * `axes` (default every axis of lib/experiments/costs.ts) without and with the source's cost (mean
  * and 95% bootstrap interval; "undefined" when the baseline never passed
  * the source). The cells are the printed table's (report.ts speedupCell).
  *
@@ -44,7 +50,7 @@ export function formatSpeedup(s: SpeedupStat | undefined | null): string {
  */
 export function speedupTable(
   res: ResultsFile,
-  axes: Axis[] = ["steps", "deviceHours"],
+  axes: readonly Axis[] = AXES,
 ): Record<string, string | number>[] {
   const acc = (r: ResultsFile["inits"][number]) => r.finalAccuracy ?? r.finalTaskAccuracy;
   const task = res.inits.some((r) => acc(r).n > 0);
