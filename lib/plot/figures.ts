@@ -18,7 +18,7 @@ import {
   runCurve,
   taskNames,
 } from "./curves.ts";
-import { referenceStepFlops } from "../experiments/costs.ts";
+import { axisTitle, referenceStepFlops } from "../experiments/costs.ts";
 import {
   bandTraces,
   baseLayout,
@@ -298,13 +298,6 @@ export function lossVsTokens(
   });
 }
 
-const AXIS_NAME: Record<Axis, string> = {
-  steps: "baseline-equivalent steps",
-  tokens: "training tokens",
-  flops: "training FLOPs",
-  deviceHours: "device-hours of training",
-};
-
 /** A finite mean with a finite interval (Infinity: the run starts past the target). */
 function finite(s: SpeedupStat | null): boolean {
   return !!s && typeof s.mean === "number" && Number.isFinite(s.mean);
@@ -336,7 +329,9 @@ function ciErrors(stats: (SpeedupStat | null)[]) {
  * ```
  */
 export function speedupBars(res: ResultsFile, axis: Axis = "deviceHours"): Figure {
-  const title = `Speed-up to random init's final loss (${AXIS_NAME[axis]})`;
+  const title = `Speed-up to random init's final loss (${
+    axisTitle(axis, { kind: res.deviceHours ?? "legacy-wall" })
+  })`;
   const rows = res.inits.filter((r) => r.speedup);
   if (rows.length === 0) return emptyFigure(title, "needs finished baseline and clone runs");
   const x = rows.map((r) => r.init);
