@@ -86,6 +86,14 @@ export { type EvalResult, evaluateBatches } from "./lib/eval/evaluate.ts";
 export { modelLogProb } from "./lib/eval/logprob.ts";
 export { parseTaskJsonl, scoreTask } from "./lib/eval/multiple_choice.ts";
 export { loadBuiltinTask } from "./lib/eval/builtin_task.ts";
+export {
+  averageAccuracy,
+  BUILTIN_SUITE,
+  loadSuite,
+  scoreSuite,
+  type SuiteScore,
+  type TaskResult,
+} from "./lib/eval/suite.ts";
 export * from "./lib/eval/speedup.ts";
 
 // Experiments

@@ -4,6 +4,7 @@ import { forwardFlopsPerToken, trainFlopsPerToken } from "../lib/model/config.ts
 import { parseTrainConfig } from "../lib/train/config.ts";
 import { readMetrics, train } from "../lib/train/loop.ts";
 import { deviceHoursOf, RunClock } from "../lib/train/device_time.ts";
+import { loadBuiltinTask } from "../lib/eval/builtin_task.ts";
 
 await initBackend("wasm");
 
@@ -21,7 +22,7 @@ const base = {
 Deno.test("device-hours are CPU-thread-hours of training on a CPU backend, FLOPs follow the analytic formula", async () => {
   const out = await Deno.makeTempDir({ prefix: "hc-accounting-" });
   try {
-    const cfg = parseTrainConfig({ ...base, taskItems: 0 });
+    const cfg = parseTrainConfig({ ...base, tasks: "none" });
     const t0 = performance.now();
     const summary = await train(cfg, out, { progress: "silent" });
     const elapsed = (performance.now() - t0) / 1000;
@@ -83,24 +84,35 @@ Deno.test("device-hours are CPU-thread-hours of training on a CPU backend, FLOPs
   }
 });
 
-Deno.test("scoring the built-in task during training adds its forward FLOPs to evalFlops only", async () => {
+Deno.test("scoring the task suite during training adds its forward FLOPs to evalFlops only", async () => {
   const out = await Deno.makeTempDir({ prefix: "hc-accounting-task-" });
   try {
-    const cfg = parseTrainConfig({ ...base, steps: 2, taskItems: 4 });
-    const summary = await train(cfg, out, { progress: "silent" });
+    const cfg = parseTrainConfig({ ...base, steps: 2, tasks: "builtin" });
+    // Four items of each of two built-in tasks (4 and 2 choices) stand in for the full suite.
+    const suiteTasks = await Promise.all(
+      ["brown-cloze-v1", "brown-spelling-v1"].map(async (n) => {
+        const t = await loadBuiltinTask(n);
+        return { name: n, items: t.items.slice(0, 4) };
+      }),
+    );
+    const summary = await train(cfg, out, { progress: "silent", suiteTasks });
     const lines = readMetrics(out);
     const m = summary.model, { seqLen, batchSize } = cfg.data;
     const perEval = cfg.evalBatches * batchSize * seqLen * forwardFlopsPerToken(m, seqLen);
     const perTaskToken = forwardFlopsPerToken(m, m.maxPositions);
     lines.forEach((l, i) => {
-      assert.equal(l.taskItems, 4, `line ${i}`);
-      assert.equal(typeof l.taskAccuracy, "number");
+      assert.equal(l.taskItems, 8, `line ${i}`);
+      assert.deepEqual(Object.keys(l.taskScores as object), [
+        "brown-cloze-v1",
+        "brown-spelling-v1",
+      ]);
+      assert.equal(typeof l.avgAccuracy, "number");
       assert.equal(l.trainFlops, l.step * batchSize * seqLen * trainFlopsPerToken(m, seqLen));
       // Task FLOPs = positions run (padding included) x forward FLOPs at the full window.
       const taskTokens = (l.evalFlops - (i + 1) * perEval) / perTaskToken;
       assert.ok(Number.isInteger(taskTokens) && taskTokens > 0, `line ${i}: ${taskTokens}`);
-      // 4 items x 4 choices, each a window of at most maxPositions positions.
-      assert.ok(taskTokens <= (i + 1) * 16 * m.maxPositions, `line ${i}: ${taskTokens}`);
+      // 4 items x 4 choices + 4 items x 2 choices, each a window of at most maxPositions.
+      assert.ok(taskTokens <= (i + 1) * 24 * m.maxPositions, `line ${i}: ${taskTokens}`);
     });
   } finally {
     await Deno.remove(out, { recursive: true });
@@ -110,7 +122,7 @@ Deno.test("scoring the built-in task during training adds its forward FLOPs to e
 Deno.test("device-hours stay cumulative across an interrupted and resumed run", async () => {
   const out = await Deno.makeTempDir({ prefix: "hc-accounting-resume-" });
   try {
-    const cfg = parseTrainConfig({ ...base, steps: 8, checkpointEvery: 4, taskItems: 0 });
+    const cfg = parseTrainConfig({ ...base, steps: 8, checkpointEvery: 4, tasks: "none" });
     await assert.rejects(
       train(cfg, out, { progress: "silent", stopAfterSteps: 5 }),
       /stopAfterSteps/,

@@ -109,7 +109,7 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
       let config: TrainConfig;
       let source: string | null = null, clone: string | null = null;
       let kind: GridRun["kind"] = "target";
-      const target = { ...shared, steps: p.target.steps, seed, taskItems: p.taskItems };
+      const target = { ...shared, steps: p.target.steps, seed, tasks: p.tasks };
       if (init.kind === "random") {
         config = parseTrainConfig(
           drop({

@@ -14,10 +14,12 @@ import { UsageError } from "../errors.ts";
 import { type ModelConfig } from "../model/config.ts";
 import {
   DataSchema,
+  migrateTaskFields,
   ModelSpecSchema,
   OptimSchema,
   parseTrainConfig,
   resolveModel,
+  TasksSchema,
 } from "../train/config.ts";
 import {
   cloneConfig,
@@ -102,8 +104,8 @@ export const PresetSchema = z.object({
   evalEvery: pos.default(50),
   evalBatches: pos.default(8),
   checkpointEvery: pos.default(50),
-  /** Built-in task items evaluated at every eval of target and control runs (0: off). */
-  taskItems: int.nonnegative().default(0),
+  /** Zero-shot suite scored (every item) at every eval of target and control runs. */
+  tasks: TasksSchema.default("none"),
   /** Evaluations averaged into the speed-up target. */
   k: pos.default(2),
   /** Label of the random init every other init is compared with (default: the first). */
@@ -246,7 +248,13 @@ function resolvePreset(
   merged: unknown,
   where: (p: (string | number)[]) => string,
 ): ResolvedPreset {
-  const r = PresetSchema.safeParse(merged);
+  let migrated: unknown;
+  try {
+    migrated = migrateTaskFields(merged, where(["taskItems"]));
+  } catch (e) {
+    throw new SpecError((e as Error).message);
+  }
+  const r = PresetSchema.safeParse(migrated);
   if (!r.success) {
     const issue = r.error.issues[0];
     const extra = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";

@@ -41,8 +41,8 @@ import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import type { TensorMap } from "../tensor_map.ts";
 import { modelLogProb } from "../eval/logprob.ts";
-import { type MultipleChoiceTask, scoreTask } from "../eval/multiple_choice.ts";
-import { loadBuiltinTask } from "../eval/builtin_task.ts";
+import { loadSuite, scoreSuite } from "../eval/suite.ts";
+import type { MultipleChoiceTask } from "../eval/multiple_choice.ts";
 import { CLONE_FILE, type CloneRecord } from "../clone/checkpoint.ts";
 import { symmetrySummary } from "../clone/symmetry.ts";
 import { type DeviceHoursBasis, RunClock } from "./device_time.ts";
@@ -130,6 +130,8 @@ export interface TrainOptions {
   progress?: ProgressOption;
   /** Extra measurements at every evaluation (e.g. task accuracy, symmetry). */
   evalHooks?: EvalHook[];
+  /** Tasks scored instead of the built-in suite when `tasks` is "builtin": for tests. */
+  suiteTasks?: MultipleChoiceTask[];
   /** Stop (as if killed) after this many steps of this call: for tests. */
   stopAfterSteps?: number;
 }
@@ -232,19 +234,6 @@ function sourceCostOfClone(rec: CloneRecord | null): TrainingCost | null {
   const meta = rec && path.join(rec.source.path, "hyperclone.json");
   if (!meta || !fs.existsSync(meta)) return null;
   return checkpointCost(JSON.parse(fs.readFileSync(meta, "utf8")).extra);
-}
-
-/**
- * A fixed subset of `count` items of a task, evenly spaced so it covers every
- * source document (the full task is too slow to score at every evaluation).
- */
-export function taskSubset(task: MultipleChoiceTask, count: number): MultipleChoiceTask {
-  const n = Math.min(count, task.items.length);
-  const step = task.items.length / n;
-  return {
-    name: task.name,
-    items: Array.from({ length: n }, (_, i) => task.items[Math.floor(i * step)]),
-  };
 }
 
 async function saveRunCheckpoint(
@@ -375,7 +364,7 @@ export async function train(
   const model = createModel(modelCfg, params);
   const opt = createAdamW(model.vars, momentsFrom);
   const tokenizerImpl = tokenizerFromInfo(tokenizer);
-  const task = cfg.taskItems > 0 ? taskSubset(await loadBuiltinTask(), cfg.taskItems) : null;
+  const suite = cfg.tasks === "builtin" ? opts.suiteTasks ?? await loadSuite() : null;
 
   const varList = [...model.vars.values()];
   const tokensPerStep = batchSize * seqLen;
@@ -401,17 +390,19 @@ export async function train(
     const r = await evaluateBatches(model, valBatches);
     state.cost.evalFlops += evalFlopsEach;
     const extra: Record<string, unknown> = {};
-    if (task) {
+    if (suite) {
       const stats = { tokens: 0 };
-      const t = await scoreTask(task, modelLogProb(model, 16, stats), tokenizerImpl);
+      const sc = await scoreSuite(suite, modelLogProb(model, 16, stats), tokenizerImpl);
       // Attention counted at full window length: a slight over-estimate.
       state.cost.evalFlops += stats.tokens * forwardFlopsPerToken(modelCfg, modelCfg.maxPositions);
+      const items = Object.values(sc.taskScores).reduce((n, t) => n + t.n, 0);
       Object.assign(extra, {
-        taskName: task.name,
-        taskAccuracy: t.acc,
-        taskAccuracyNorm: t.acc_norm,
-        taskStderr: t.acc_stderr,
-        taskItems: t.n,
+        ...sc,
+        // Legacy names (readers of older runs): the suite average.
+        taskName: "builtin",
+        taskAccuracy: sc.avgAccuracy,
+        taskStderr: sc.avgAccuracyStderr,
+        taskItems: items,
       });
     }
     if (cloneRecord) {
@@ -445,7 +436,13 @@ export async function train(
     fs.appendFileSync(paths.metrics, JSON.stringify(line) + "\n");
     progress.log(
       `step ${state.step}/${cfg.steps} val ${r.loss.toFixed(4)} acc ${r.accuracy.toFixed(3)}` +
-        (trainLoss === null ? "" : ` train ${trainLoss.toFixed(4)}`) + ` lr ${lr.toExponential(2)}`,
+        (trainLoss === null ? "" : ` train ${trainLoss.toFixed(4)}`) +
+        ` lr ${lr.toExponential(2)}` +
+        (typeof extra.avgAccuracy === "number"
+          ? ` avg-acc ${extra.avgAccuracy.toFixed(3)}±${
+            (extra.avgAccuracyStderr as number).toFixed(3)
+          }`
+          : ""),
     );
     return line;
   };
