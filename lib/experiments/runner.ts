@@ -191,7 +191,7 @@ export function deterministicView(res: ResultsFile): string {
     if (Array.isArray(v)) return v.map(strip);
     if (v && typeof v === "object") {
       return Object.fromEntries(
-        Object.entries(v).filter(([k]) => !/wallSeconds|deviceHours/.test(k)).map((
+        Object.entries(v).filter(([k]) => !/wallSeconds|deviceHours|cpuSeconds/i.test(k)).map((
           [k, x],
         ) => [k, strip(x)]),
       );
