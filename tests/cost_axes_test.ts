@@ -267,6 +267,7 @@ const SHIPPED = [
   "experiments/source-quality.json",
   "experiments/source-size.json",
   "experiments/noise-and-dropout.json",
+  "experiments/growth-operators.json",
   "experiments/lr-sweep/lr-sweep.json",
   "experiments/lr-sweep/source-lr.json",
 ];
