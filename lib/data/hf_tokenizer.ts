@@ -109,7 +109,9 @@ function vocabSizeOf(json: Record<string, unknown>, where: string): number {
   let max = -1;
   const see = (id: unknown, what: string) => {
     if (typeof id !== "number" || !Number.isInteger(id) || id < 0) {
-      throw new TokenizerError(`${where}: ${what} has id ${JSON.stringify(id)}; ids are integers >= 0`);
+      throw new TokenizerError(
+        `${where}: ${what} has id ${JSON.stringify(id)}; ids are integers >= 0`,
+      );
     }
     if (id > max) max = id;
   };
