@@ -11,7 +11,7 @@ import { resolveTokenizer } from "../data/tokenizer_choice.ts";
 import { TokenizerError } from "../data/hf_tokenizer.ts";
 import { byteTokenizer, type Tokenizer } from "../data/tokenizer.ts";
 import type { TrainConfig } from "./config.ts";
-import { ConfigError } from "./config.ts";
+import { ConfigError, resolveModel } from "./config.ts";
 
 const same = (a: Tokenizer, b: Tokenizer) =>
   a.info.type === b.info.type && a.info.vocabSize === b.info.vocabSize &&
@@ -29,7 +29,12 @@ const same = (a: Tokenizer, b: Tokenizer) =>
  * ```
  */
 export async function runTokenizer(cfg: TrainConfig): Promise<Tokenizer> {
-  if (!cfg.init) return cfg.tokenizer ? await resolveTokenizer(cfg.tokenizer) : byteTokenizer;
+  if (!cfg.init) {
+    if (!cfg.tokenizer) return byteTokenizer;
+    const tok = await resolveTokenizer(cfg.tokenizer);
+    resolveModel(cfg, "config", tok.info.vocabSize); // a too-small model.vocabSize throws here
+    return tok;
+  }
   let tok: Tokenizer;
   try {
     tok = await loadCheckpointTokenizer(cfg.init);
