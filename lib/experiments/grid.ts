@@ -8,6 +8,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { trainFlopsPerToken } from "../model/config.ts";
 import { parseTrainConfig, type TrainConfig } from "../train/config.ts";
 import type { GridClone, GridFile, GridRun, GridSource } from "./results.ts";
@@ -46,6 +48,8 @@ export function shortHash(value: unknown, length = 10): string {
   return createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, length);
 }
 
+const hasTokenizer = (dir: string) => existsSync(join(dir, "tokenizer.json"));
+
 function drop<T extends Record<string, unknown>>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
@@ -72,7 +76,7 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
       })`,
     );
   }
-  const shared = {
+  const sharedBase = {
     data: p.data,
     evalEvery: p.evalEvery,
     evalBatches: p.evalBatches,
@@ -83,8 +87,20 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
     .sort();
   const sources: GridSource[] = [];
   const sourceId: Record<string, string> = {};
+  // Runs share one tokenizer: the preset's, else a pretrained source's own.
+  const pre = used.map((n) => p.sources[n]).find((s) => "path" in s && hasTokenizer(s.path));
+  const tokenizer = p.tokenizer ?? (pre && "path" in pre ? pre.path : undefined);
+  const shared = { ...sharedBase, tokenizer };
   for (const n of used) {
     const s = p.sources[n];
+    if ("path" in s) {
+      const cost = { wallSeconds: 0, evalFlops: 0, ...s.cost };
+      const config = parseTrainConfig({ init: s.path, steps: 1 }, `sources.${n}`);
+      const id = `${n}-${shortHash({ pretrained: { path: s.path, cost } })}`;
+      sourceId[n] = id;
+      sources.push({ id, name: n, config, pretrained: { path: s.path, cost } });
+      continue;
+    }
     const config = parseTrainConfig(
       drop({
         ...shared,
@@ -144,6 +160,7 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
         kind = "control";
         source = sourceId[init.source];
         const s = p.sources[init.source];
+        const srcOptim = "path" in s ? {} : s.optim;
         // FLOPs-matched: the small model trains as many FLOPs as the target budget.
         const steps = init.steps ?? Math.round(
           p.target.steps * trainFlopsPerToken(p.targetModel, seqLen) /
@@ -159,7 +176,7 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
             evalEvery: Math.max(1, Math.round(p.evalEvery * per)),
             checkpointEvery: Math.max(1, Math.round(p.checkpointEvery * per)),
             init: `sources/${source}/checkpoint`,
-            optim: { ...s.optim, ...init.optim },
+            optim: { ...srcOptim, ...init.optim },
             dropout: init.dropout,
           }),
           label,

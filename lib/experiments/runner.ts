@@ -20,6 +20,7 @@ import { canonicalJson, shardOf } from "./grid.ts";
 import {
   computeResults,
   type GridFile,
+  type GridSource,
   loadExperiment,
   type ResultsFile,
   resultsJson,
@@ -129,7 +130,9 @@ export async function runGrid(
   };
 
   for (const s of mine.sources) {
-    await trainOne(`source ${s.id}`, s.config, path.join(expDir, "sources", s.id));
+    const dir = path.join(expDir, "sources", s.id);
+    if (s.pretrained) await linkPretrained(dir, s.pretrained);
+    else await trainOne(`source ${s.id}`, s.config, dir);
   }
   for (const c of mine.clones) {
     const dir = path.join(expDir, "clones", c.id);
@@ -158,6 +161,20 @@ export async function runGrid(
   }
   const results = await writeResults([expDir]);
   return { expDir, trained, skipped, results };
+}
+
+/**
+ * A pretrained source as a finished source run: `checkpoint` links to the
+ * user's folder (no copy of its weights) and summary.json carries the cost the
+ * spec gives it, so clones and controls find it where a trained source would be.
+ */
+async function linkPretrained(dir: string, pre: NonNullable<GridSource["pretrained"]>) {
+  const target = path.resolve(pre.path);
+  const link = path.join(dir, "checkpoint");
+  fs.mkdirSync(dir, { recursive: true });
+  if (!fs.existsSync(link)) fs.symlinkSync(target, link, "dir");
+  const summary = { done: true, steps: pre.cost.steps, cost: pre.cost, pretrained: target };
+  await writeFileAtomic(path.join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
 }
 
 /** Step of a run directory's last checkpoint (0 when none): where a resume starts. */

@@ -10,6 +10,9 @@
  * @module
  */
 import { z } from "zod";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fromHfConfig } from "../io/hf_config.ts";
 import { UsageError } from "../errors.ts";
 import { type ModelConfig } from "../model/config.ts";
 import {
@@ -38,7 +41,7 @@ const name = z.string().regex(
 export const OptimOverrideSchema = OptimSchema.partial().strict();
 
 /** A source model: trained once per preset, cached by a hash of its config. */
-export const SourceSchema = z.object({
+export const TrainedSourceSchema = z.object({
   model: ModelSpecSchema,
   steps: pos,
   optim: OptimOverrideSchema.default({}),
@@ -46,6 +49,24 @@ export const SourceSchema = z.object({
   seed: int.nonnegative().default(0),
   dropout: z.number().min(0).lt(1).optional(),
 }).strict();
+
+/**
+ * A source that already exists: a checkpoint folder (e.g. a downloaded Hugging
+ * Face model) used as is. Its training cost is what the user says (default 0),
+ * charged to clones on the "with source" axis like a trained source's.
+ */
+export const PretrainedSourceSchema = z.object({
+  path: z.string().min(1),
+  cost: z.object({
+    trainFlops: z.number().min(0).default(0),
+    deviceHours: z.number().min(0).default(0),
+    tokens: z.number().min(0).default(0),
+    steps: z.number().min(0).default(0),
+  }).strict().default({}),
+}).strict();
+
+/** A source: trained here, or an existing checkpoint folder. */
+export const SourceSchema = z.union([TrainedSourceSchema, PretrainedSourceSchema]);
 
 /** The target model and its training budget. */
 export const TargetSchema = z.object({
@@ -109,6 +130,11 @@ export const PresetSchema = z.object({
   /** Label of the random init every other init is compared with (default: the first). */
   baseline: name.optional(),
   sources: z.record(name, SourceSchema).default({}),
+  /**
+   * Tokenizer of every run ("byte", "bpe-4096", a path); default: a
+   * pretrained source's own tokenizer.json when it has one, else bytes.
+   */
+  tokenizer: z.string().min(1).optional(),
   target: TargetSchema,
   inits: z.array(InitSchema).min(1),
 }).strict();
@@ -240,6 +266,20 @@ function modelOf(model: unknown, steps: number, where: string): ModelConfig {
   return resolveModel(parseTrainConfig({ model, steps, data: { seqLen: 1 } }, where), where);
 }
 
+function pretrainedConfig(dir: string, at: string): ModelConfig {
+  const file = join(dir, "config.json");
+  if (!existsSync(file)) {
+    throw new SpecError(
+      `${at}: ${dir} has no config.json; give a checkpoint folder (config.json + model.safetensors)`,
+    );
+  }
+  try {
+    return fromHfConfig(JSON.parse(readFileSync(file, "utf8")), file);
+  } catch (e) {
+    throw new SpecError(`${at}: ${(e as Error).message}`);
+  }
+}
+
 /** Validates one merged preset object; `where(path)` names a field in the file. */
 function resolvePreset(
   presetName: string,
@@ -266,7 +306,9 @@ function resolvePreset(
   const targetModel = wrap(["target"], () => modelOf(p.target.model, p.target.steps, "target"));
   const sourceModels: Record<string, ModelConfig> = {};
   for (const [n, s] of Object.entries(p.sources)) {
-    sourceModels[n] = wrap(["sources", n], () => modelOf(s.model, s.steps, `sources.${n}`));
+    sourceModels[n] = "path" in s
+      ? pretrainedConfig(s.path, where(["sources", n, "path"]))
+      : wrap(["sources", n], () => modelOf(s.model, s.steps, `sources.${n}`));
     if (p.data.seqLen > sourceModels[n].maxPositions) {
       throw new SpecError(
         `${where(["data", "seqLen"])}: ${p.data.seqLen} exceeds source '${n}' maxPositions ${
