@@ -13,6 +13,7 @@ import { z } from "zod";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromHfConfig } from "../io/hf_config.ts";
+import { hfTokenizerInfo, TOKENIZER_JSON } from "../data/hf_tokenizer.ts";
 import { UsageError } from "../errors.ts";
 import { type ModelConfig } from "../model/config.ts";
 import {
@@ -261,9 +262,22 @@ const SHAPE_FIELDS = [
   "maxPositions",
 ] as const;
 
-function modelOf(model: unknown, steps: number, where: string): ModelConfig {
+function modelOf(model: unknown, steps: number, where: string, vocab?: number): ModelConfig {
   // resolveModel names the field as `<where>: model.<field>`; seqLen is checked by the caller.
-  return resolveModel(parseTrainConfig({ model, steps, data: { seqLen: 1 } }, where), where);
+  return resolveModel(parseTrainConfig({ model, steps, data: { seqLen: 1 } }, where), where, vocab);
+}
+
+/** Vocabulary of a preset's `tokenizer` (the models' vocabSize follows it, as in training). */
+function tokenizerVocab(choice: string, at: string): number {
+  if (choice === "byte") return 256;
+  const m = /^bpe-(\d+)$/.exec(choice);
+  if (m) return Number(m[1]);
+  const file = existsSync(join(choice, TOKENIZER_JSON)) ? join(choice, TOKENIZER_JSON) : choice;
+  try {
+    return hfTokenizerInfo({ [TOKENIZER_JSON]: readFileSync(file) }, choice).vocabSize;
+  } catch (e) {
+    throw new SpecError(`${at}: ${(e as Error).message}`);
+  }
 }
 
 function pretrainedConfig(dir: string, at: string): ModelConfig {
@@ -303,12 +317,16 @@ function resolvePreset(
       throw new SpecError(`${where(at)}: ${msg}`);
     }
   };
-  const targetModel = wrap(["target"], () => modelOf(p.target.model, p.target.steps, "target"));
+  const vocab = p.tokenizer ? tokenizerVocab(p.tokenizer, where(["tokenizer"])) : undefined;
+  const targetModel = wrap(
+    ["target"],
+    () => modelOf(p.target.model, p.target.steps, "target", vocab),
+  );
   const sourceModels: Record<string, ModelConfig> = {};
   for (const [n, s] of Object.entries(p.sources)) {
     sourceModels[n] = "path" in s
       ? pretrainedConfig(s.path, where(["sources", n, "path"]))
-      : wrap(["sources", n], () => modelOf(s.model, s.steps, `sources.${n}`));
+      : wrap(["sources", n], () => modelOf(s.model, s.steps, `sources.${n}`, vocab));
     if (p.data.seqLen > sourceModels[n].maxPositions) {
       throw new SpecError(
         `${where(["data", "seqLen"])}: ${p.data.seqLen} exceeds source '${n}' maxPositions ${
