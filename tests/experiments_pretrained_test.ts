@@ -95,7 +95,7 @@ Deno.test({
   },
 });
 
-Deno.test("a pretrained source without config.json is a spec error naming the field", async () => {
+Deno.test("a pretrained source without config.json is a spec error naming the field", () => {
   const tmp = Deno.makeTempDirSync({ prefix: "hc-pre-" });
   try {
     const file = pretrainedSpec(tmp, path.join(tmp, "nowhere"));
