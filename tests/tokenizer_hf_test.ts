@@ -4,6 +4,10 @@ import { byteCount, byteTokenizer } from "../lib/data/tokenizer.ts";
 import { trainBpe } from "../lib/data/bpe_train.ts";
 import { resolveTokenizer } from "../lib/data/tokenizer_choice.ts";
 import { parseTrainConfig, resolveModel } from "../lib/train/config.ts";
+import { runTokenizer } from "../lib/train/tokenizer.ts";
+import { loadCheckpointTokenizer, saveCheckpoint } from "../lib/io/checkpoint.ts";
+import { PRESETS } from "../lib/model/config.ts";
+import { initParams } from "../lib/model/params.ts";
 
 // tests/fixtures/gpt2-mini: GPT-2's 256 byte tokens (GPT-2 ids) and its first 23
 // merges ("Ġ t" -> 256 ... "in g" -> 278), plus <|endoftext|> as id 279.
@@ -105,4 +109,30 @@ Deno.test("config tokenizer: names resolve, vocabSize follows it, a smaller expl
     () => resolveModel(small, "c.json", 280),
     /c.json: model.vocabSize: 256 is smaller than the tokenizer's 280 tokens/,
   );
+});
+
+Deno.test("checkpoint tokenizers: missing files, unknown vocabularies and a differing init are named", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "hc-tok-" });
+  try {
+    const cfg = { ...PRESETS.tiny, vocabSize: 280 };
+    const fixture = await loadHfTokenizer(FIXTURE);
+    await saveCheckpoint(`${dir}/hf`, cfg, initParams(cfg, 0), { tokenizer: fixture });
+    const back = await loadCheckpointTokenizer(`${dir}/hf`);
+    assert.deepEqual(back.info, fixture.info);
+    assert.deepEqual(Array.from(back.encode("the cat")), Array.from(fixture.encode("the cat")));
+    Deno.removeSync(`${dir}/hf/tokenizer.json`);
+    await assert.rejects(loadCheckpointTokenizer(`${dir}/hf`), /tokenizer.json is missing/);
+    Deno.removeSync(`${dir}/hf/hyperclone.json`);
+    await assert.rejects(
+      loadCheckpointTokenizer(`${dir}/hf`),
+      /no tokenizer.json, and vocab_size 280 is not the byte tokenizer's 256/,
+    );
+    await saveCheckpoint(`${dir}/byte`, PRESETS.tiny, initParams(PRESETS.tiny, 0));
+    const init = parseTrainConfig({ init: `${dir}/byte`, tokenizer: FIXTURE, steps: 1 });
+    await assert.rejects(runTokenizer(init), /differs from the tokenizer of init checkpoint/);
+    const same = parseTrainConfig({ init: `${dir}/byte`, tokenizer: "byte", steps: 1 });
+    assert.equal(await runTokenizer(same), byteTokenizer);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

@@ -314,6 +314,12 @@ async function readMeta(
 export async function loadCheckpointTokenizer(dir: string): Promise<Tokenizer> {
   const cfg = await loadCheckpointConfig(dir);
   const { tokenizer } = await readMeta(dir, cfg);
+  if (tokenizer.type === "unknown") {
+    throw new TokenizerError(
+      `${dir}: no ${TOKENIZER_JSON}, and vocab_size ${cfg.vocabSize} is not the byte tokenizer's ` +
+        `256; copy the model's tokenizer files (${TOKENIZER_JSON}) into the folder`,
+    );
+  }
   if (tokenizer.type !== "hf") {
     try {
       return tokenizerFromInfo(tokenizer);
