@@ -110,7 +110,7 @@ export function degenerateSources(exp: Experiment): DegenerateSource[] {
   const out: DegenerateSource[] = [];
   for (const s of exp.grid.sources) {
     const summary = exp.dirs.map((d) => readSummary(path.join(d, "sources", s.id))).find(Boolean);
-    if (!summary) continue;
+    if (!summary?.final) continue; // a pretrained source has no evaluation here
     const loss = summary.final.valLoss;
     if (target < loss) continue;
     out.push({
