@@ -5,7 +5,8 @@
  * scored on validation loss in nats per byte and the built-in tasks.
  *
  * usage: deno run -A benchmarks/tokenizer_compare.ts --steps 300 --seeds 0 \
- *   [--tokenizers byte,bpe-1024,bpe-4096] [--lr 0.003] [--warmup 15] [--items 400] [--out runs/tokcmp]
+ *   [--tokenizers byte,bpe-1024,bpe-4096] [--lr 0.003] [--warmup 15] [--items 400]
+ *   [--tasks brown-next-sentence-v1,brown-cloze-v1] [--out runs/tokcmp]
  *
  * Prints one JSON line per run and a markdown table.
  *
@@ -21,7 +22,7 @@ import { loadCheckpoint, loadCheckpointTokenizer } from "../lib/io/checkpoint.ts
 import { createModel, disposeModel } from "../lib/model/model.ts";
 import { modelLogProb } from "../lib/eval/logprob.ts";
 import { scoreTask } from "../lib/eval/multiple_choice.ts";
-import { BUILTIN_TASKS, loadBuiltinTask } from "../lib/eval/builtin_task.ts";
+import { loadBuiltinTask } from "../lib/eval/builtin_task.ts";
 
 const { values: a } = parseArgs({
   options: {
@@ -32,6 +33,7 @@ const { values: a } = parseArgs({
     warmup: { type: "string", default: "15" },
     items: { type: "string", default: "400" },
     "eval-batches": { type: "string", default: "32" },
+    tasks: { type: "string", default: "brown-next-sentence-v1,brown-cloze-v1" },
     out: { type: "string", default: "runs/tokcmp" },
   },
 });
@@ -74,7 +76,7 @@ for (const seed of a.seeds!.split(",").map(Number)) {
     const tok = await loadCheckpointTokenizer(`${out}/checkpoint`);
     const m = createModel(ck.config, ck.params);
     const tasks: Record<string, number> = {};
-    for (const t of Object.keys(BUILTIN_TASKS)) {
+    for (const t of a.tasks!.split(",")) {
       const r = await scoreTask(await loadBuiltinTask(t), modelLogProb(m), tok, {
         limit: Number(a.items),
       });

@@ -16,7 +16,13 @@ import { byteCount } from "../data/tokenizer.ts";
 import { evaluateBatches } from "../eval/evaluate.ts";
 import { modelLogProb } from "../eval/logprob.ts";
 import { scoreTask } from "../eval/multiple_choice.ts";
-import { BUILTIN_TASKS, loadBuiltinTask } from "../eval/builtin_task.ts";
+import {
+  averageAccuracy,
+  loadSuite,
+  suiteMetric,
+  type TaskResult,
+  taskResult,
+} from "../eval/suite.ts";
 
 const STEPS: Record<string, number> = { quick: 150, standard: 600, paper: 20000 };
 
@@ -61,13 +67,13 @@ export interface CheckpointEval {
   /** Validation loss, nats per UTF-8 byte (compares tokenizers). */
   lossPerByte: number;
   bytesPerToken: number;
-  /** Mean accuracy over the built-in tasks (first `items` items of each). */
+  /** Average suite accuracy (each task's reported metric) over the first `items` items of each task. */
   taskAccuracy: number;
 }
 
 /**
  * Evaluates a checkpoint folder with its own tokenizer on the validation
- * split and the built-in tasks.
+ * split and the zero-shot suite.
  *
  * @example
  * ```ts
@@ -91,11 +97,10 @@ export async function evaluateCheckpoint(
     });
     const r = await evaluateBatches(model, batches);
     const bytes = batches.reduce((n, b) => n + byteCount(tok, b.targets), 0);
-    let acc = 0;
-    const names = Object.keys(BUILTIN_TASKS);
-    for (const name of names) {
-      const task = await loadBuiltinTask(name);
-      acc += (await scoreTask(task, modelLogProb(model), tok, { limit: opts.items ?? 100 })).acc;
+    const scores: Record<string, TaskResult> = {};
+    for (const task of await loadSuite()) {
+      const s = await scoreTask(task, modelLogProb(model), tok, { limit: opts.items ?? 100 });
+      scores[task.name] = taskResult(s, suiteMetric(task));
     }
     return {
       checkpoint: dir,
@@ -103,7 +108,7 @@ export async function evaluateCheckpoint(
       loss: r.loss,
       lossPerByte: (r.loss * r.tokens) / bytes,
       bytesPerToken: bytes / r.tokens,
-      taskAccuracy: acc / names.length,
+      taskAccuracy: averageAccuracy(scores).avgAccuracy,
     };
   } finally {
     disposeModel(model);
