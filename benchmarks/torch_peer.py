@@ -2,9 +2,14 @@
 """PyTorch peer of `hc bench`: the same GPT-2 shape, AdamW and batch on random
 tokens, on the CPU with a fixed thread count. Prints one JSON line.
 
-usage: python3 benchmarks/torch_peer.py --hidden 128 --layers 4 --heads 4 \
-    --context 128 --vocab 256 --batch 16 --steps 10 --warmup 3 --threads 2
+usage: OPENBLAS_NUM_THREADS=1 python3 benchmarks/torch_peer.py --hidden 128 --layers 4 \
+    --heads 4 --context 128 --vocab 256 --batch 16 --steps 10 --warmup 3 --threads 2
+
+--threads 0 (the default) leaves torch's thread count as it starts. PyTorch's
+best setting on a small CPU is OPENBLAS_NUM_THREADS=1 with --threads = cores:
+otherwise torch's OpenMP threads and OpenBLAS's own pool oversubscribe them.
 """
+import os
 import argparse
 import json
 import math
@@ -72,10 +77,11 @@ class GPT(nn.Module):
 def main():
     p = argparse.ArgumentParser()
     for k, d in [("hidden", 128), ("layers", 4), ("heads", 4), ("context", 128),
-                 ("vocab", 256), ("batch", 16), ("steps", 10), ("warmup", 3), ("threads", 2)]:
+                 ("vocab", 256), ("batch", 16), ("steps", 10), ("warmup", 3), ("threads", 0)]:
         p.add_argument(f"--{k}", type=int, default=d)
     a = p.parse_args()
-    torch.set_num_threads(a.threads)
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = GPT(a.vocab, a.hidden, a.layers, a.heads, a.context)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.1)
@@ -100,6 +106,7 @@ def main():
     print(json.dumps({
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
         "ms_per_step": dt * 1000,
         "tokens_per_s": a.batch * a.context / dt,
         "params": sum(t.numel() for t in model.parameters()),

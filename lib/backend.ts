@@ -16,6 +16,9 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import { enableWasmThreads } from "./wasm_threads.ts";
+import { loadBlas } from "./blas.ts";
+import { UsageError } from "./errors.ts";
+import { registerNativeMatmul, setNativeMatmul } from "./native_matmul.ts";
 
 /** Backend names accepted by `--backend` and `HC_BACKEND`. */
 export type BackendName = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
@@ -47,14 +50,41 @@ export function deviceInfo(): DeviceInfo {
   return current;
 }
 
-/** XNNPACK threads for wasm: `HC_WASM_THREADS` (default 1; more is experimental). */
-function wasmThreads(): number {
-  const raw = Deno.env.get("HC_WASM_THREADS") ?? "1";
+function positiveInt(name: string, raw: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) {
-    throw new BackendError(`HC_WASM_THREADS must be a positive integer, got '${raw}'`);
+    throw new BackendError(`${name} must be a positive integer, got '${raw}'`);
   }
   return n;
+}
+
+/**
+ * Threads the kit computes with: `HC_THREADS` (what `--threads N` sets), else
+ * every core that is idle when the backend starts: all cores minus the
+ * 1-minute load average (rounded), at least 1. On an idle machine that is
+ * every core; on a shared, busy one it keeps the kit from oversubscribing
+ * cores other jobs hold (each BLAS or wasm parallel region waits for its
+ * slowest thread: on this 2-core box at load ~13, two threads ran the tiny
+ * preset 4x slower than one, see docs/performance.md).
+ *
+ * @example
+ * ```ts
+ * import { computeThreads } from "./backend.ts";
+ * console.log(computeThreads()); // e.g. 2
+ * ```
+ */
+export function computeThreads(): number {
+  const raw = Deno.env.get("HC_THREADS");
+  if (raw !== undefined && raw !== "") return positiveInt("HC_THREADS", raw);
+  const cores = Math.max(1, navigator.hardwareConcurrency || os.cpus().length || 1);
+  const busy = Math.round(os.loadavg()[0] ?? 0);
+  return Math.max(1, Math.min(cores, cores - busy));
+}
+
+/** XNNPACK threads for wasm: `HC_WASM_THREADS`, else the compute threads. */
+function wasmThreads(all: number): number {
+  const raw = Deno.env.get("HC_WASM_THREADS");
+  return raw !== undefined && raw !== "" ? positiveInt("HC_WASM_THREADS", raw) : all;
 }
 
 async function loadWasm(): Promise<DeviceInfo> {
@@ -67,9 +97,15 @@ async function loadWasm(): Promise<DeviceInfo> {
     );
   }
   setWasmPaths(dist + path.sep);
-  const threads = wasmThreads();
+  const all = computeThreads();
+  const threads = wasmThreads(all);
+  // Matmuls go to native BLAS when a CBLAS library loads (lib/blas.ts). BLAS
+  // and wasm threads never run at once (each kernel call blocks the main
+  // thread), so both use every core without oversubscribing.
+  const blas = loadBlas(all);
+  registerNativeMatmul();
   // tfjs disables threads under Deno (it takes Deno for Node); wasm_threads.ts
-  // patches that for HC_WASM_THREADS > 1 (see docs/performance.md).
+  // patches that for more than one thread (see docs/performance.md).
   let restore = () => {};
   if (threads > 1) restore = await enableWasmThreads(threads);
   else setThreadsCount(1);
@@ -84,13 +120,22 @@ async function loadWasm(): Promise<DeviceInfo> {
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as any;
   // deno-lint-ignore no-explicit-any
   const n = threads > 1 ? (tf.backend() as any).wasm.tfjs.getThreadsCount() as number : 1;
+  const native = "name" in blas;
+  setNativeMatmul(native);
+  if (!native && !/HC_BLAS=off/.test(blas.reason)) {
+    console.error(`hc: matmuls run on XNNPACK (slower): ${blas.reason}`);
+  }
+  const wasm = `wasm${simd ? "-simd" : ""}`;
+  const used = native ? Math.max(n, all) : n;
+  const what = native
+    ? `${wasm} + ${blas.name}, ${all} thread${all > 1 ? "s" : ""}` +
+      (n !== all ? ` (wasm ${n})` : "")
+    : `${wasm} (XNNPACK matmuls), ${n} thread${n > 1 ? "s" : ""}`;
   return {
     backend: "wasm",
-    label: `wasm${simd ? "-simd" : ""}, ${n} thread${
-      n > 1 ? "s (experimental)" : ""
-    }, ${cpuModel()}`,
+    label: `${what}, ${cpuModel()}`,
     // Device-hours count every CPU thread the run occupies.
-    accelerators: n,
+    accelerators: used,
     isGpu: false,
   };
 }
@@ -209,6 +254,8 @@ export async function initBackend(name?: string): Promise<DeviceInfo> {
       current = await loaders[b]();
       return current;
     } catch (e) {
+      // A bad setting (e.g. HC_BLAS naming a missing library) is not a reason to fall back.
+      if (e instanceof UsageError) throw e;
       errors.push((e as Error).message);
     }
   }

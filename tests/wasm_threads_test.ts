@@ -6,7 +6,7 @@ import { tmpDir } from "./cli_helpers.ts";
 async function trainWith(threads: number, dir: string, cfgFile: string) {
   const r = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "lib/cli/main.ts", "train", "--config", cfgFile, "--out", dir],
-    env: { HC_WASM_THREADS: String(threads), HC_BACKEND: "wasm" },
+    env: { HC_THREADS: String(threads), HC_BACKEND: "wasm" },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -14,8 +14,9 @@ async function trainWith(threads: number, dir: string, cfgFile: string) {
   return new TextDecoder().decode(r.stdout);
 }
 
-// XNNPACK splits products by output tiles, so threads must not change a bit.
-Deno.test("HC_WASM_THREADS=2 starts two wasm threads and trains to bit-identical losses", async () => {
+// XNNPACK and OpenBLAS split work by output tiles (never a dot product), so
+// threads must not change a bit.
+Deno.test("HC_THREADS=2 starts two wasm and BLAS threads and trains to the 1-thread losses bit for bit", async () => {
   const dir = tmpDir("hc-threads-");
   const cfg = `${dir}/cfg.json`;
   fs.writeFileSync(
@@ -31,8 +32,8 @@ Deno.test("HC_WASM_THREADS=2 starts two wasm threads and trains to bit-identical
   );
   const one = await trainWith(1, `${dir}/one`, cfg);
   const two = await trainWith(2, `${dir}/two`, cfg);
-  assert.match(one, /device: wasm-simd, 1 thread,/);
-  assert.match(two, /device: wasm-simd, 2 threads \(experimental\)/);
+  assert.match(one, /device: wasm-simd( \+ OpenBLAS [^,]*| \(XNNPACK matmuls\)), 1 thread,/);
+  assert.match(two, /device: wasm-simd( \+ OpenBLAS [^,]*| \(XNNPACK matmuls\)), 2 threads,/);
   const a = readMetrics(`${dir}/one`), b = readMetrics(`${dir}/two`);
   assert.deepEqual(b.map((l) => [l.valLoss, l.trainLoss]), a.map((l) => [l.valLoss, l.trainLoss]));
 });

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { initBackend } from "../backend.ts";
+import { computeThreads, initBackend } from "../backend.ts";
 import { UsageError } from "../errors.ts";
 import { PRESETS } from "../model/config.ts";
 import { benchTraining, plainMatmulGflops } from "../bench/train_bench.ts";
@@ -57,7 +57,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     if ((backendName ?? "wasm") !== "wasm") {
       throw new UsageError("--threads: only the wasm backend takes a thread count");
     }
-    Deno.env.set("HC_WASM_THREADS", String(threads));
+    Deno.env.set("HC_THREADS", String(threads));
   }
   const d = await initBackend(threads !== undefined ? "wasm" : backendName);
   const label = d.label, backend = d.backend;
@@ -86,31 +86,66 @@ export async function benchCommand(args: string[]): Promise<number> {
       out.torch = null;
       out.torch_error = `PyTorch is not installed; install it with '${TORCH_HINT}'`;
     } else {
-      const script = fileURLToPath(new URL("../../benchmarks/torch_peer.py", import.meta.url));
-      const res = new Deno.Command(py, {
-        args: [
-          script,
-          ...["--hidden", cfg.hiddenSize, "--layers", cfg.numLayers, "--heads", cfg.numHeads]
-            .map(String),
-          ...["--context", cfg.maxPositions, "--vocab", cfg.vocabSize, "--batch", r.batch]
-            .map(String),
-          ...["--steps", steps, "--warmup", warmup, "--threads", 2].map(String),
-        ],
-      }).outputSync();
-      const text = new TextDecoder().decode(res.stdout).trim().split("\n").at(-1) ?? "";
-      if (!res.success) {
-        out.torch = null;
-        out.torch_error = new TextDecoder().decode(res.stderr).trim().split("\n").at(-1);
-      } else {
-        const t = JSON.parse(text);
-        out.torch = t;
-        out.ratio_vs_torch = +(r.tokens_per_s / t.tokens_per_s).toFixed(3);
+      const peerArgs = [
+        ...["--hidden", cfg.hiddenSize, "--layers", cfg.numLayers, "--heads", cfg.numHeads],
+        ...["--context", cfg.maxPositions, "--vocab", cfg.vocabSize, "--batch", r.batch],
+        ...["--steps", steps, "--warmup", warmup],
+      ].map(String);
+      // Best setting: one OpenBLAS thread inside each of torch's `threads`
+      // OpenMP threads (otherwise the two pools oversubscribe the cores).
+      const kitThreads = computeThreads();
+      const best = runPeer(py, [...peerArgs, "--threads", String(kitThreads)], {
+        OPENBLAS_NUM_THREADS: "1",
+      });
+      // Default setting: what `python3 script.py` does out of the box.
+      const dflt = runPeer(py, peerArgs, { OPENBLAS_NUM_THREADS: undefined });
+      out.torch = best.ok
+        ? { setting: `OPENBLAS_NUM_THREADS=1, torch threads ${kitThreads}`, ...best.result }
+        : null;
+      if (!best.ok) out.torch_error = best.error;
+      else out.ratio_vs_torch = +(r.tokens_per_s / best.result.tokens_per_s).toFixed(3);
+      out.torch_default = dflt.ok
+        ? { setting: "default (torch and OpenBLAS thread pools as they start)", ...dflt.result }
+        : null;
+      if (dflt.ok) {
+        out.ratio_vs_torch_default = +(r.tokens_per_s / dflt.result.tokens_per_s).toFixed(3);
       }
     }
   }
   console.log(JSON.stringify(out));
   if (out.torch === null) console.error(`bench: ${out.torch_error}`);
+  else if (out.torch) {
+    console.error(
+      `bench: ${preset}: kit ${out.tokens_per_s} tokens/s, PyTorch (best setting) ${
+        Math.round((out.torch as { tokens_per_s: number }).tokens_per_s)
+      }: ${out.ratio_vs_torch}x; vs PyTorch's default setting ${out.ratio_vs_torch_default}x`,
+    );
+  }
   return 0;
+}
+
+/** Runs benchmarks/torch_peer.py with extra environment (undefined removes a variable). */
+function runPeer(
+  py: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  // deno-lint-ignore no-explicit-any
+): { ok: true; result: any } | { ok: false; error: string } {
+  const script = fileURLToPath(new URL("../../benchmarks/torch_peer.py", import.meta.url));
+  const childEnv: Record<string, string> = { ...Deno.env.toObject() };
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete childEnv[k];
+    else childEnv[k] = v;
+  }
+  // The peer links the same OpenBLAS: it inherits the OPENBLAS_CORETYPE the
+  // kit set (lib/blas.ts), so both run the same sgemm kernels.
+  const res = new Deno.Command(py, { args: [script, ...args], env: childEnv, clearEnv: true })
+    .outputSync();
+  if (!res.success) {
+    return { ok: false, error: new TextDecoder().decode(res.stderr).trim().split("\n").at(-1)! };
+  }
+  const text = new TextDecoder().decode(res.stdout).trim().split("\n").at(-1) ?? "";
+  return { ok: true, result: JSON.parse(text) };
 }
 
 /** Peak resident set size of this process so far, in bytes (Linux VmHWM). */

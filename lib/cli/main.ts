@@ -25,9 +25,24 @@ commands:
   figures RUNS_DIR --out figures/
   demo    the main demo (README)
 
-Every command takes --backend auto|tensorflow|webgpu|wasm|cpu (or HC_BACKEND).`;
+Every command takes --backend auto|tensorflow|webgpu|wasm|cpu (or HC_BACKEND) and
+--threads N (or HC_THREADS; default: every idle core). HC_BLAS=off|/path/lib.so picks
+the native matmul library (docs/performance.md).`;
 
 type Command = (args: string[]) => Promise<number | void>;
+
+/** Takes a global `--threads N` out of `args` into HC_THREADS (read by initBackend). */
+function takeThreads(args: string[]): string[] {
+  const i = args.findIndex((a) => a === "--threads" || a.startsWith("--threads="));
+  if (i < 0) return args;
+  const eq = args[i].startsWith("--threads=");
+  const v = eq ? args[i].slice("--threads=".length) : args[i + 1];
+  if (v === undefined || !/^[1-9]\d*$/.test(v)) {
+    throw new UsageError(`--threads: must be a positive integer, got '${v ?? ""}'`);
+  }
+  Deno.env.set("HC_THREADS", v);
+  return [...args.slice(0, i), ...args.slice(i + (eq ? 1 : 2))];
+}
 
 const commands: Record<string, () => Promise<Command>> = {
   train: async () => (await import("./train.ts")).trainCommand,
@@ -52,7 +67,7 @@ const commands: Record<string, () => Promise<Command>> = {
  * ```
  */
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  let [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     console.log(USAGE);
     return name ? 0 : 2;
@@ -63,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    rest = takeThreads(rest);
     const run = await load();
     return (await run(rest)) ?? 0;
   } catch (e) {

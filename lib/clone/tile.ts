@@ -168,13 +168,19 @@ export function noiseSource(seed: number, name: string, size: number, snrDb: num
     if (oc !== cacheOc) cache.clear(), cacheOc = oc;
     let n = cache.get(pair);
     if (!n) {
-      n = new Float32Array(size);
-      const sigma = Math.sqrt(refPower * ratio);
-      for (let i = 0; i < size; i++) n[i] = sigma * rng.normal();
+      n = rng.fillNormal(new Float32Array(size), Math.sqrt(refPower * ratio));
       cache.set(pair, n);
     }
     return n;
   };
+}
+
+/** Start of copy `c` when it lands on consecutive positions (c*L + i -> start + i), else -1. */
+function runStart(map: AxisMap, c: number): number {
+  const L = map.srcLength, t = map.table, start = t[c * L];
+  if (start < 0) return -1;
+  for (let i = 1; i < L; i++) if (t[c * L + i] !== start + i) return -1;
+  return start;
 }
 
 /**
@@ -182,6 +188,10 @@ export function noiseSource(seed: number, name: string, size: number, snrDb: num
  * from `fill`, and lands where the axis maps put copy oc of each row and copy
  * ic of each column. r_o = out.copies, r_i = in.copies. The result has the
  * same storage layout as the input.
+ *
+ * Fills are elementwise, so they run on the weight in its storage layout (no
+ * transpose); a block whose stored rows land on consecutive positions (the
+ * usual case: plain repeats) is written with one typed-array copy per row.
  *
  * @example
  * ```ts
@@ -200,35 +210,44 @@ export function tileLinear(
   noise: NoiseFn,
 ): HostTensor {
   const O = t.out.srcLength, I = t.in.srcLength;
-  const want = t.layout === "out_in" ? [O, I] : [I, O];
+  const outIn = t.layout === "out_in";
+  const want = outIn ? [O, I] : [I, O];
   if (w.shape.length !== 2 || w.shape[0] !== want[0] || w.shape[1] !== want[1]) {
     throw new Error(`tileLinear: weight has shape [${w.shape}], tiling expects [${want}]`);
   }
-  const src = toOutIn(w, t.layout);
+  const src = w.data;
   let meanSq = 0;
   for (let i = 0; i < src.length; i++) meanSq += src[i] * src[i];
   meanSq /= Math.max(1, src.length);
   const O2 = t.out.length, I2 = t.in.length, ro = t.out.copies, ri = t.in.copies;
   const scale = t.scale ?? 1;
   const outData = new Float32Array(O2 * I2);
-  // Strides of the cloned tensor in its storage layout.
-  const [rs, cs] = t.layout === "out_in" ? [I2, 1] : [1, O2];
+  // Stored rows are the outer axis (out for out_in, in for in_out), stored
+  // columns the inner one.
+  const [rowMap, colMap] = outIn ? [t.out, t.in] : [t.in, t.out];
+  const R = rowMap.srcLength, C = colMap.srcLength, C2 = colMap.length;
   for (let oc = 0; oc < ro; oc++) {
     for (let ic = 0; ic < ri; ic++) {
       const block = fill(src, { oc, ic, ro, ri, meanSq }, noise);
-      const cols = t.in.table.subarray(ic * I, (ic + 1) * I);
-      for (let r = 0; r < O; r++) {
-        const R = t.out.table[oc * O + r];
-        if (R < 0) continue;
-        const base = R * rs;
-        for (let c = 0; c < I; c++) {
-          const C = cols[c];
-          if (C >= 0) outData[base + C * cs] = block[r * I + c] * scale;
+      if (scale !== 1) { for (let i = 0; i < block.length; i++) block[i] *= scale; }
+      const [rc, cc] = outIn ? [oc, ic] : [ic, oc];
+      const rows = rowMap.table.subarray(rc * R, (rc + 1) * R);
+      const col0 = runStart(colMap, cc);
+      if (col0 >= 0) {
+        for (let r = 0; r < R; r++) {
+          if (rows[r] >= 0) outData.set(block.subarray(r * C, (r + 1) * C), rows[r] * C2 + col0);
         }
+        continue;
+      }
+      const cols = colMap.table.subarray(cc * C, (cc + 1) * C);
+      for (let r = 0; r < R; r++) {
+        if (rows[r] < 0) continue;
+        const base = rows[r] * C2;
+        for (let c = 0; c < C; c++) if (cols[c] >= 0) outData[base + cols[c]] = block[r * C + c];
       }
     }
   }
-  return hostTensor(t.layout === "out_in" ? [O2, I2] : [I2, O2], outData);
+  return hostTensor(outIn ? [O2, I2] : [I2, O2], outData);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The four clone variants as block-fill functions: given the source weight W
- * (logical [out, in], flattened) and the position (outCopy, inCopy) of a block
+ * (flattened in its storage layout: fills are elementwise) and the position (outCopy, inCopy) of a block
  * in the r_o x r_i block matrix, each returns that block. Everything else
  * (layouts, heads, norms) is shared, so variants differ only here.
  *

@@ -3,9 +3,11 @@
  * fast on every backend. On tfjs-wasm only the plain 2-D `matMul(a, b)` takes
  * the XNNPACK fast path, and every kernel call costs tens of microseconds of
  * engine overhead, so:
- * - every product (forward and backward) is an explicit transpose plus a plain
- *   2-D product; batched products are split into 2-D products after one bulk
- *   transpose (never one small transpose per matrix);
+ * - with native BLAS (lib/native_matmul.ts) every product is one `matMul`
+ *   with transpose flags, batched or not (BLAS takes the flags for free);
+ * - without it, every product (forward and backward) is an explicit transpose
+ *   plus a plain 2-D product; batched products are split into 2-D products
+ *   after one bulk transpose (never one small transpose per matrix);
  * - reductions over rows (bias and norm-weight gradients) are `ones @ dy`
  *   products instead of axis-0 sums (which wasm runs as transpose + sum);
  * - layers with long autodiff chains (attention, LayerNorm, GELU, softmax
@@ -13,7 +15,8 @@
  * - the embedding gradient avoids the missing UnsortedSegmentSum kernel;
  * - wasm's Slice/Unpack/SplitV kernels, which copy the whole input tensor out
  *   of the heap for every slice (quadratic in the number of slices), are
- *   replaced by versions that copy only the slice (see `patchWasmKernels`).
+ *   replaced by versions that copy only the slice, and its Identity (a full
+ *   copy) by one that shares the data (see `patchWasmKernels`).
  *
  * @module
  */
@@ -22,6 +25,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs";
 // Registers the wasm kernels first, so that patchWasmKernels can replace some.
 import "@tensorflow/tfjs-backend-wasm";
+import { nativeMatmulActive } from "../native_matmul.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -87,13 +91,27 @@ function wasmSplitV(args: Any): Any {
   });
 }
 
+/**
+ * Identity without a copy (tfjs-wasm 4.22 copies the whole tensor; the cpu
+ * backend shares the data, as here). Safe because no kernel writes into its
+ * inputs. Autodiff and customGrad call it for every saved or passed-through
+ * tensor (~170 full copies per small-preset step).
+ */
+function wasmIdentity(args: Any): Any {
+  const { inputs: { x }, backend } = args;
+  if (x.dtype === "string") return identityFallback!(args);
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+let identityFallback: ((a: Any) => Any) | undefined;
+
 let patched = false;
 
 /**
  * Replaces tfjs-wasm 4.22's Slice, Unpack and SplitV kernels (which read the
  * whole input out of the heap for every slice: unstacking [128, 256, 32] took
- * 67 ms) with versions that copy only the slice (about 1 ms). Idempotent; runs
- * when this module loads.
+ * 67 ms) with versions that copy only the slice (about 1 ms), and Identity
+ * with one that shares the data. Idempotent; runs when this module loads.
  *
  * @example
  * ```ts
@@ -104,10 +122,12 @@ let patched = false;
 export function patchWasmKernels(): void {
   if (patched) return;
   patched = true;
+  identityFallback = tf.getKernel("Identity", "wasm")?.kernelFunc as (a: Any) => Any;
   const fns: Record<string, (a: Any) => Any> = {
     Slice: wasmSlice,
     Unpack: wasmUnpack,
     SplitV: wasmSplitV,
+    Identity: wasmIdentity,
   };
   for (const [kernelName, kernelFunc] of Object.entries(fns)) {
     if (tf.getKernel(kernelName, "wasm")) tf.unregisterKernel(kernelName, "wasm");
@@ -138,6 +158,12 @@ function mm(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
 
 const T2 = (t: tf.Tensor) => tf.transpose(t as tf.Tensor2D) as tf.Tensor2D;
 
+/** op(a) @ op(b), op = transpose where asked: BLAS flags natively, else explicit transposes. */
+function mmT(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tensor2D {
+  if (nativeMatmulActive()) return tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, ta, tb);
+  return mm(ta ? T2(a) : a, tb ? T2(b) : b);
+}
+
 /** Column sums of a 2-D tensor as a plain product ones[1, N] @ x -> [C]. */
 function colSum(x: tf.Tensor): tf.Tensor1D {
   const [n, c] = x.shape;
@@ -161,7 +187,7 @@ export const linear: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.custom
     return {
       value: mm(x, w),
       gradFunc: (dy: tf.Tensor, [xs, ws]: tf.Tensor[]) =>
-        tf.tidy(() => [mm(dy, T2(ws)), mm(T2(xs), dy)]),
+        tf.tidy(() => [mmT(dy, ws, false, true), mmT(xs, dy, true, false)]),
     };
   },
 ) as Any;
@@ -185,8 +211,8 @@ export const affine: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tens
         value: tf.add(mm(x, w), b),
         gradFunc: (dy: tf.Tensor, [xs, ws]: tf.Tensor[]) =>
           tf.tidy(() => [
-            mm(dy, T2(ws)),
-            mm(T2(xs), dy),
+            mmT(dy, ws, false, true),
+            mmT(xs, dy, true, false),
             colSum(dy),
           ]),
       };
@@ -208,9 +234,9 @@ export const linearT: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.custo
   (x: Any, w: Any, save: Any) => {
     save([x, w]);
     return {
-      value: mm(x, T2(w)),
+      value: mmT(x, w, false, true),
       gradFunc: (dy: tf.Tensor, [xs, ws]: tf.Tensor[]) =>
-        tf.tidy(() => [mm(dy, ws), mm(T2(dy), xs)]),
+        tf.tidy(() => [mm(dy, ws), mmT(dy, xs, true, false)]),
     };
   },
 ) as Any;
@@ -220,6 +246,7 @@ const T3 = (t: tf.Tensor) => tf.transpose(t, [0, 2, 1]) as tf.Tensor3D;
 
 /** G plain 2-D products a[g] @ b[g] for a [G, m, k], b [G, k, n], stacked. */
 function batched(a: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+  if (nativeMatmulActive()) return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D);
   if (a.shape[0] === 1) {
     return tf.expandDims(mm(tf.squeeze(a, [0]), tf.squeeze(b, [0])), 0) as tf.Tensor3D;
   }
@@ -229,6 +256,12 @@ function batched(a: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
     const as = tf.unstack(a), bs = tf.unstack(b);
     return tf.stack(as.map((ai, i) => mm(ai, bs[i]))) as tf.Tensor3D;
   });
+}
+
+/** Batched op(a) @ op(b): BLAS flags natively, else bulk transposes + `batched`. */
+function batchedT(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tensor3D {
+  if (nativeMatmulActive()) return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, ta, tb);
+  return batched(ta ? T3(a) : a, tb ? T3(b) : b);
 }
 
 /**
@@ -246,10 +279,10 @@ export const bmmNT: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customG
   (a: Any, b: Any, save: Any) => {
     save([a, b]);
     return {
-      value: batched(a, T3(b)),
+      value: batchedT(a, b, false, true),
       // da = dy @ b ; db = dy^T @ a
       gradFunc: (dy: tf.Tensor, [as, bs]: tf.Tensor[]) =>
-        tf.tidy(() => [batched(dy, bs), batched(T3(dy), as)]),
+        tf.tidy(() => [batched(dy, bs), batchedT(dy, as, true, false)]),
     };
   },
 ) as Any;
@@ -273,7 +306,7 @@ export const bmm: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customGra
       gradFunc: (
         dy: tf.Tensor,
         [as, bs]: tf.Tensor[],
-      ) => tf.tidy(() => [batched(dy, T3(bs)), batched(T3(as), dy)]),
+      ) => tf.tidy(() => [batchedT(dy, bs, false, true), batchedT(as, dy, true, false)]),
     };
   },
 ) as Any;
@@ -301,15 +334,20 @@ export const attentionCore: (
   mask: tf.Tensor2D,
 ) => tf.Tensor3D = tf.customGrad(
   (q: Any, k: Any, v: Any, mask: Any, save: Any) => {
-    const probs = tf.softmax(tf.add(batched(q, T3(k)), mask));
+    const probs = tf.softmax(tf.add(batchedT(q, k, false, true), mask));
     save([q, k, v, probs]);
     return {
       value: batched(probs, v),
       gradFunc: (dy: tf.Tensor, [qs, ks, vs, p]: tf.Tensor[]) =>
         tf.tidy(() => {
-          const dP = batched(dy, T3(vs));
+          const dP = batchedT(dy, vs, false, true);
           const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true)));
-          return [batched(dS, ks), batched(T3(dS), qs), batched(T3(p), dy), tf.zerosLike(mask)];
+          return [
+            batched(dS, ks),
+            batchedT(dS, qs, true, false),
+            batchedT(p, dy, true, false),
+            tf.zerosLike(mask),
+          ];
         }),
     };
   },
@@ -337,7 +375,7 @@ export const embed: (ids: tf.Tensor1D, table: tf.Tensor2D) => tf.Tensor2D = tf.c
       gradFunc: (dy: tf.Tensor, [idx]: tf.Tensor[]) =>
         tf.tidy(() => {
           // (wasm's broadcasting Equal is ~50x slower than OneHot + Transpose.)
-          return [tf.zerosLike(idx), mm(T2(oneHotFloat(idx as tf.Tensor1D, V)), dy)];
+          return [tf.zerosLike(idx), mmT(oneHotFloat(idx as tf.Tensor1D, V), dy, true, false)];
         }),
     };
   },
