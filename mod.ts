@@ -86,6 +86,14 @@ export { type EvalResult, evaluateBatches } from "./lib/eval/evaluate.ts";
 export { modelLogProb } from "./lib/eval/logprob.ts";
 export { parseTaskJsonl, scoreTask } from "./lib/eval/multiple_choice.ts";
 export { loadBuiltinTask } from "./lib/eval/builtin_task.ts";
+export {
+  averageAccuracy,
+  BUILTIN_SUITE,
+  loadSuite,
+  scoreSuite,
+  type SuiteScore,
+  type TaskResult,
+} from "./lib/eval/suite.ts";
 export * from "./lib/eval/speedup.ts";
 
 // Experiments
@@ -100,6 +108,15 @@ export {
   readResults,
 } from "./lib/experiments/results.ts";
 export { formatTable } from "./lib/experiments/report.ts";
+export {
+  axisTitle,
+  COST_AXES,
+  type CostAxis,
+  costCurve,
+  costOn,
+  referenceStepFlops,
+} from "./lib/experiments/costs.ts";
+export { degenerateSources, specWarnings } from "./lib/experiments/degenerate.ts";
 
 // Figures and notebook display
 export { display, figureBundle, PLOTLY_MIME, showFigure, showTable } from "./lib/plot/display.ts";
@@ -107,11 +124,14 @@ export {
   accuracyVsDeviceHours,
   curvesFigure,
   lossVsTokens,
+  mainFigure,
+  panelsFigure,
   sourceQuality,
   sourceSize,
   spectraFigure,
   speedupBars,
   symmetryFigure,
+  taskAccuracyFigure,
   variantAblation,
 } from "./lib/plot/figures.ts";
 export type { Figure } from "./lib/plot/figure.ts";

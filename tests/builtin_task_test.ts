@@ -171,8 +171,15 @@ Deno.test("the cloze task has 1000 four-choice items over all 50 test documents 
   for (const c of pos) assert.ok(Math.abs(c - 250) < 4 * Math.sqrt(1000 * 0.25 * 0.75), `${pos}`);
 });
 
-Deno.test("the registry lists both built-in tasks, loads the cloze task by default and rejects unknown names", async () => {
-  assert.deepEqual(Object.keys(BUILTIN_TASKS), ["brown-next-sentence-v1", "brown-cloze-v1"]);
+const SUITE = [
+  "brown-cloze-v1",
+  "brown-spelling-v1",
+  "brown-word-boundary-v1",
+  "brown-word-start-v1",
+];
+
+Deno.test("the registry lists every built-in task, loads the cloze task by default and rejects unknown names", async () => {
+  assert.deepEqual(Object.keys(BUILTIN_TASKS), ["brown-next-sentence-v1", ...SUITE]);
   assert.equal(DEFAULT_BUILTIN_TASK, "brown-cloze-v1");
   const byDefault = await loadBuiltinTask();
   assert.equal(byDefault.name, "brown-cloze-v1");
@@ -185,17 +192,18 @@ Deno.test("the registry lists both built-in tasks, loads the cloze task by defau
     () => loadBuiltinTask("brown-cloze-v9"),
     /unknown built-in task 'brown-cloze-v9'/,
   );
-  assert.deepEqual(builtinTaskNames("builtin"), ["brown-next-sentence-v1", "brown-cloze-v1"]);
+  assert.deepEqual(builtinTaskNames("builtin"), SUITE); // the suite: next-sentence only by name
+  assert.deepEqual(builtinTaskNames("builtin:brown-next-sentence-v1"), ["brown-next-sentence-v1"]);
   assert.deepEqual(builtinTaskNames("builtin:brown-cloze-v1"), ["brown-cloze-v1"]);
   assert.equal(builtinTaskNames("tasks/brown-cloze-v1.jsonl"), null);
   assert.throws(() => builtinTaskNames("builtin:nope"), /unknown built-in task 'nope'/);
 });
 
-Deno.test("hc eval --tasks expands builtin to every built-in task, builtin:NAME to one, and keeps file paths", () => {
+Deno.test("hc eval --tasks expands builtin to the suite, builtin:NAME to one task, and keeps file paths", () => {
   const file = clozeTaskPath();
-  assert.deepEqual(parseTaskSpecs(`builtin,builtin:brown-cloze-v1,${file}`), [
+  assert.deepEqual(parseTaskSpecs(`builtin,builtin:brown-next-sentence-v1,${file}`), [
+    ...SUITE.map((builtin) => ({ builtin })),
     { builtin: "brown-next-sentence-v1" },
-    { builtin: "brown-cloze-v1" },
     { file },
   ]);
   assert.deepEqual(parseTaskSpecs(""), []);

@@ -6,7 +6,8 @@ import { loadBuiltinTask } from "../lib/eval/builtin_task.ts";
 import { modelLogProb } from "../lib/eval/logprob.ts";
 import { type LogProbRequest, scoreTask } from "../lib/eval/multiple_choice.ts";
 import { defaultConfig, type ModelConfig } from "../lib/model/config.ts";
-import { computeLogits, createModel, disposeModel } from "../lib/model/model.ts";
+import { computeLogits, createModel, disposeModel, forward } from "../lib/model/model.ts";
+import * as tf from "@tensorflow/tfjs-core";
 import { initParams } from "../lib/model/params.ts";
 import { makeRng } from "../lib/rng.ts";
 import type { TensorMap } from "../lib/tensor_map.ts";
@@ -153,6 +154,52 @@ Deno.test("batching and padding do not change modelLogProb beyond float32 tolera
     }
   } finally {
     disposeModel(model);
+  }
+});
+
+Deno.test("requests sharing a context are packed into one row and score as they do alone (GPT-2 and Llama)", async () => {
+  const P = CFG.maxPositions;
+  const shared = (ctx: Int32Array, lens: number[], seed: number): LogProbRequest[] =>
+    lens.map((n, k) => ({ context: ctx, continuation: randomIds(n, seed + k) }));
+  const reqs: LogProbRequest[] = [
+    ...shared(randomIds(5, 300), [1, 3, 6, 2], 310), // everything fits: packed
+    ...shared(randomIds(30, 320), [4, 4, 4], 330), // truncated context, equal lengths: packed
+    ...shared(randomIds(30, 340), [2, 5], 350), // would see different context parts: alone
+    ...shared(randomIds(6, 360), [3, P], 370), // a continuation needs rolling windows: alone
+    { context: randomIds(7, 380), continuation: randomIds(3, 381) },
+  ];
+  for (const cfg of [CFG, defaultConfig("llama", { ...CFG, family: "llama" })]) {
+    const model = createModel(cfg, cfg === CFG ? PARAMS : sharpParams(cfg));
+    try {
+      const packedStats = { tokens: 0 }, aloneStats = { tokens: 0 };
+      const packed = await modelLogProb(model, 4, packedStats)(reqs);
+      const alone: number[] = [];
+      for (const r of reqs) alone.push(...await modelLogProb(model, 4, aloneStats)([r]));
+      for (let i = 0; i < reqs.length; i++) {
+        assert.ok(
+          Math.abs(packed[i] - alone[i]) <= tol(reqs[i]),
+          `${cfg.family} request ${i}: ${packed[i]} vs ${alone[i]}`,
+        );
+        assert.ok(alone[i] < -1, `request ${i} is informative`);
+      }
+      // The shared contexts of the first two groups are run once, not once per request.
+      assert.ok(packedStats.tokens < aloneStats.tokens, `${packedStats.tokens} positions`);
+      // A packing that does not describe the rows, or a position past the window, is refused.
+      const ids = tf.tensor2d([[1, 2, 3]], [1, 3], "int32");
+      const visible = new Uint8Array(9).fill(1);
+      assert.throws(
+        () => forward(model, ids, { packing: { positions: new Int32Array(2), visible } }),
+        /expected 3 positions and 9 visibility flags/,
+      );
+      const far = Int32Array.from([0, 1, P]);
+      assert.throws(
+        () => forward(model, ids, { packing: { positions: far, visible } }),
+        /position 16 outside \[0, 16\)/,
+      );
+      ids.dispose();
+    } finally {
+      disposeModel(model);
+    }
   }
 });
 

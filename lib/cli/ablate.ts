@@ -14,6 +14,7 @@ import { initBackend } from "../backend.ts";
 import { UsageError } from "../errors.ts";
 import { expandGrid, parseShard } from "../experiments/grid.ts";
 import { presetOf, readSpec } from "../experiments/spec.ts";
+import { specWarnings } from "../experiments/degenerate.ts";
 import { runGrid, writeGrid, writeResults } from "../experiments/runner.ts";
 import { experimentDir } from "../experiments/results.ts";
 import { formatTable } from "../experiments/report.ts";
@@ -43,6 +44,7 @@ export async function ablateCommand(args: string[]): Promise<number> {
   const spec = readSpec(file); // every preset validated: nothing runs on a bad spec
   const presetName = (p.values.preset as string | undefined) ?? "quick";
   presetOf(spec, presetName);
+  for (const w of specWarnings(spec, presetName)) console.warn(`hc ablate: warning: ${w}`);
   const grid = expandGrid(spec, presetName);
   const outs = (p.values.out as unknown as string[] | undefined) ?? ["runs"];
   const shard = p.values.shard ? parseShard(p.values.shard as string) : undefined;

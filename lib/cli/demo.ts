@@ -2,7 +2,8 @@
  * `hc demo`: the README's main command. Runs the variant ablation at the quick
  * preset on the Brown corpus (source, four clones, random init, keep-training
  * control), prints the speed-up table, renders the figures and points at the
- * main one (accuracy against device-hours). Rerunning reuses finished runs.
+ * main one (accuracy and loss against device-hours, without and with
+ * the source's cost). Rerunning reuses finished runs.
  *
  * @module
  */
@@ -43,9 +44,13 @@ export async function demoCommand(args: string[]): Promise<number> {
   const exp = path.join(out, "variant-ablation", "quick");
   const figDir = path.join(figs, "variant-ablation-quick");
   await figuresCommand([exp, "--out", figDir]);
-  const main = path.join(figDir, "variant-ablation-quick-accuracy-vs-device-hours");
+  const main = path.join(figDir, "variant-ablation-quick-main");
   const shown = [".png", ".html"].map((e) => main + e).find((f) => fs.existsSync(f));
-  console.log(`\nmain figure (accuracy vs device-hours): ${shown ?? main + ".html"}`);
+  console.log(
+    `\nmain figure (accuracy and loss vs device-hours, without and with the source's cost): ${
+      shown ?? main + ".html"
+    }`,
+  );
   console.log(`results: ${path.join(exp, "results.json")}`);
   return 0;
 }

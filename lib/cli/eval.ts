@@ -1,9 +1,12 @@
 /**
  * `hc eval CKPT_DIR [--split validation|test] [--data PATH] [--tasks builtin,FILE]`
- * prints one JSON object: loss, perplexity, next-token accuracy and per-task
- * acc / acc_norm with standard errors. `--tasks` is a comma-separated list of
- * `builtin` (every built-in task), `builtin:NAME` (one, e.g.
- * `builtin:brown-cloze-v1`) and JSONL file paths.
+ * prints one JSON object: loss, perplexity, next-token accuracy, per-task
+ * acc / acc_norm with standard errors plus the task's reported `score`
+ * (acc_norm when its choices differ in byte length, else acc), and the
+ * average accuracy over the scored tasks with its standard error
+ * (`avgAccuracy`, `avgAccuracyStderr`; lib/eval/suite.ts). `--tasks` is a
+ * comma-separated list of `builtin` (the zero-shot suite), `builtin:NAME`
+ * (one built-in task, e.g. `builtin:brown-cloze-v1`) and JSONL file paths.
  *
  * @module
  */
@@ -14,6 +17,13 @@ import { evaluateBatches } from "../eval/evaluate.ts";
 import { modelLogProb } from "../eval/logprob.ts";
 import { parseTaskJsonl, scoreTask } from "../eval/multiple_choice.ts";
 import { BUILTIN_TASKS, builtinTaskNames, loadBuiltinTask } from "../eval/builtin_task.ts";
+import {
+  averageAccuracy,
+  suiteMetric,
+  type TaskResult,
+  taskResult,
+  WHOLE_TASK,
+} from "../eval/suite.ts";
 import { loadSplits } from "../train/loop.ts";
 import { choiceFlag, intFlag, parse, positionals } from "./args.ts";
 import { openCheckpoint } from "./load.ts";
@@ -91,6 +101,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   ];
   const r = await evaluateBatches(model, fixedBatches(tokens, { batchSize, seqLen, count }));
   const tasks: Record<string, unknown> = {};
+  const results: Record<string, TaskResult> = {};
   const lp = modelLogProb(model);
   for (const t of taskSpecs) {
     const task = "builtin" in t
@@ -98,9 +109,13 @@ export async function evalCommand(args: string[]): Promise<number> {
       : parseTaskJsonl(fs.readFileSync(t.file, "utf8"), t.file);
     const { items: _items, ...s } = await scoreTask(task, lp, tokenizer, {
       limit: intFlag(p, "limit"),
+      batchSize: WHOLE_TASK,
     });
-    tasks[task.name] = s;
+    const r = taskResult({ ...s, items: [] }, suiteMetric(task));
+    results[task.name] = r;
+    tasks[task.name] = { ...s, metric: r.metric, score: r.score, stderr: r.stderr };
   }
+  const average = taskSpecs.length > 0 ? averageAccuracy(results) : null;
   console.log(JSON.stringify({
     checkpoint: dir,
     split: split === "test" ? "test" : "validation",
@@ -109,6 +124,8 @@ export async function evalCommand(args: string[]): Promise<number> {
     accuracy: r.accuracy,
     tokens: r.tokens,
     tasks,
+    ...(average &&
+      { avgAccuracy: average.avgAccuracy, avgAccuracyStderr: average.avgAccuracyStderr }),
   }));
   return 0;
 }

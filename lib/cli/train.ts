@@ -64,7 +64,11 @@ export async function trainCommand(args: string[]): Promise<number> {
     valLoss: summary.final.valLoss,
     valAccuracy: summary.final.valAccuracy,
     wallSeconds: summary.cost.wallSeconds,
+    cpuSeconds: summary.cost.cpuSeconds,
+    // Training only (evaluation apart): CPU-thread-hours on CPUs, GPU-hours on GPUs.
     deviceHours: summary.cost.deviceHours,
+    evalDeviceHours: summary.cost.evalDeviceHours,
+    deviceHoursBasis: summary.final.deviceHoursBasis,
     device: summary.device.label,
   }));
   return 0;

@@ -9,8 +9,14 @@
  *   CPU-scale models stay at chance on it; it is kept, unchanged, for larger
  *   models and for comparison with earlier results.
  *
- * Both need no download, are made only from the TEST split (see `brownSplitOf`
- * in lib/data/brown.ts), and are scored like any other task with
+ * - `brown-spelling-v1`, `brown-word-boundary-v1`, `brown-word-start-v1`
+ *   (lib/eval/minimal_pairs.ts): BLiMP-style minimal pairs, a held-out
+ *   passage against the same passage with one corruption.
+ *
+ * {@link BUILTIN_SUITE} (every task but next-sentence) is the zero-shot suite
+ * whose average accuracy training logs (lib/eval/suite.ts). All need no
+ * download, are made only from the TEST split (see `brownSplitOf` in
+ * lib/data/brown.ts), and are scored like any other task with
  * lib/eval/multiple_choice.ts.
  *
  * How the next-sentence task is made (version {@link BUILTIN_TASK_VERSION}, seed
@@ -33,7 +39,7 @@
  * - Choices start with `" "`; their order is shuffled with the same seeded RNG.
  * - Each line also carries `"id": "<doc>:<index of the gold sentence>"`.
  *
- * Regenerate both committed files with `deno run -A lib/eval/builtin_task.ts`
+ * Regenerate every committed file with `deno run -A lib/eval/builtin_task.ts`
  * (only after bumping a version if an output changes).
  *
  * @module
@@ -57,6 +63,11 @@ import {
   toJsonl,
 } from "./multiple_choice.ts";
 import { CLOZE_TASK_NAME, clozeTaskPath, dealQuotas, generateClozeTask } from "./cloze_task.ts";
+import {
+  generateMinimalPairTask,
+  MINIMAL_PAIR_FAMILIES,
+  minimalPairTaskPath,
+} from "./minimal_pairs.ts";
 
 export { chanceLevel };
 
@@ -107,18 +118,43 @@ export interface BuiltinTaskSpec {
 }
 
 /**
- * Every built-in task by name, in the order `--tasks builtin` runs them.
+ * Every built-in task by name: the next-sentence and cloze tasks, then the
+ * minimal-pair families of lib/eval/minimal_pairs.ts.
  *
  * @example
  * ```ts
  * import { BUILTIN_TASKS } from "./builtin_task.ts";
- * Object.keys(BUILTIN_TASKS); // ["brown-next-sentence-v1", "brown-cloze-v1"]
+ * Object.keys(BUILTIN_TASKS).length; // 5
  * ```
  */
 export const BUILTIN_TASKS: Readonly<Record<string, BuiltinTaskSpec>> = Object.freeze({
   [NEXT_SENTENCE_TASK_NAME]: { path: builtinTaskPath, generate: generateBuiltinTask },
   [CLOZE_TASK_NAME]: { path: clozeTaskPath, generate: generateClozeTask },
+  ...Object.fromEntries(
+    Object.keys(MINIMAL_PAIR_FAMILIES).map((name) => [name, {
+      path: () => minimalPairTaskPath(name),
+      generate: (docs?: BrownDocument[]) => generateMinimalPairTask(name, docs),
+    }]),
+  ),
 });
+
+/**
+ * The zero-shot suite, in report order: the tasks `--tasks builtin` scores,
+ * training scores at each evaluation (config `tasks: "builtin"`) and "average
+ * accuracy" averages (lib/eval/suite.ts). They are the built-in tasks on which
+ * CPU-scale models learn (measurements in docs/evaluation.md);
+ * `brown-next-sentence-v1`, at chance for all of them, is scored only by name.
+ *
+ * @example
+ * ```ts
+ * import { BUILTIN_SUITE } from "./builtin_task.ts";
+ * BUILTIN_SUITE[0]; // "brown-cloze-v1"
+ * ```
+ */
+export const BUILTIN_SUITE: readonly string[] = Object.freeze([
+  CLOZE_TASK_NAME,
+  ...Object.keys(MINIMAL_PAIR_FAMILIES),
+]);
 
 /**
  * The task `loadBuiltinTask()` loads without a name (and the one training scores
@@ -156,20 +192,21 @@ export async function loadBuiltinTask(
 }
 
 /**
- * Expands one `--tasks` entry into built-in task names: `"builtin"` means all
- * of them, `"builtin:NAME"` one of them; anything else is not a built-in
- * reference and gives null (the caller treats it as a file path).
+ * Expands one `--tasks` entry into built-in task names: `"builtin"` means the
+ * suite ({@link BUILTIN_SUITE}), `"builtin:NAME"` one built-in task; anything
+ * else is not a built-in reference and gives null (the caller treats it as a
+ * file path).
  *
  * @example
  * ```ts
  * import { builtinTaskNames } from "./builtin_task.ts";
- * builtinTaskNames("builtin"); // ["brown-next-sentence-v1", "brown-cloze-v1"]
+ * builtinTaskNames("builtin"); // ["brown-cloze-v1", "brown-spelling-v1", ...]
  * builtinTaskNames("builtin:brown-cloze-v1"); // ["brown-cloze-v1"]
  * builtinTaskNames("tasks/mine.jsonl"); // null
  * ```
  */
 export function builtinTaskNames(entry: string): string[] | null {
-  if (entry === "builtin") return Object.keys(BUILTIN_TASKS);
+  if (entry === "builtin") return [...BUILTIN_SUITE];
   if (!entry.startsWith("builtin:")) return null;
   const name = entry.slice("builtin:".length);
   specOf(name);

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { InitResult, ResultsFile, SpeedupStat } from "./results.ts";
+import { AXES, type Axis, type InitResult, type ResultsFile, type SpeedupStat } from "./results.ts";
+import { axisShortName, axisTitle } from "./costs.ts";
 
 function num(x: number | null, digits = 3): string {
   return x === null ? "-" : x.toFixed(digits);
@@ -35,11 +36,46 @@ function meanSd(m: InitResult["finalValLoss"], digits = 3): string {
 }
 
 /**
- * The table as Markdown lines. Columns: initialisation, seeds, final val
- * loss, final built-in task accuracy, then the speed-up to the baseline's
- * final val loss on three axes (baseline-equivalent steps, training FLOPs,
- * device-hours), each without and with the source model's cost charged
- * (mean over seeds with a bootstrap 95% interval).
+ * The speed-up cell of one row on one axis: "1 (baseline)", "undefined"
+ * when the baseline never passed the row's source, "-" when there is no
+ * comparison, else {@link formatSpeedup}. The table, the notebooks' tables
+ * and the speed-up bars all use it.
+ *
+ * @example
+ * ```ts
+ * import { speedupCell } from "./report.ts";
+ * import { readResults } from "./results.ts";
+ * const res = readResults("runs/variant-ablation/quick")!;
+ * speedupCell(res, res.inits[1], "steps", true);
+ * ```
+ */
+export function speedupCell(
+  res: Pick<ResultsFile, "baseline">,
+  row: InitResult,
+  axis: Axis,
+  withSource: boolean,
+): string {
+  if (row.init === res.baseline) return "1 (baseline)";
+  if (!row.speedup) return "-";
+  if (row.undefinedReason) return "undefined";
+  return formatSpeedup(withSource ? row.speedup[axis].withSource : row.speedup[axis].without);
+}
+
+function markdown(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+}
+
+/**
+ * The table as Markdown lines: one row per initialisation with seeds, final
+ * val loss, final accuracy (the suite's average accuracy; the single
+ * built-in task's for old runs), then the speed-up to the baseline's final
+ * val loss on every cost axis of lib/experiments/costs.ts (baseline-equivalent
+ * steps, tokens, FLOPs, device-hours; training only), first without the
+ * source model's cost, then, in a second table, with it charged (mean over
+ * seeds with a bootstrap 95% interval). When the baseline never passed a
+ * source, its rows say "undefined" and a line says why.
  *
  * @example
  * ```ts
@@ -49,50 +85,35 @@ function meanSd(m: InitResult["finalValLoss"], digits = 3): string {
  * ```
  */
 export function formatTable(res: ResultsFile): string {
-  const head = [
-    "init",
-    "seeds",
-    "final val loss",
-    "task acc",
-    "steps",
-    "steps +src",
-    "FLOPs",
-    "FLOPs +src",
-    "device-h",
-    "device-h +src",
-  ];
-  const rows = res.inits.map((r) => {
-    const sp = r.speedup;
-    const cell = (a: "steps" | "flops" | "deviceHours", w: boolean) =>
-      r.init === res.baseline
-        ? "1 (baseline)"
-        : sp
-        ? formatSpeedup(w ? sp[a].withSource : sp[a].without)
-        : "-";
-    return [
-      r.init,
-      String(r.seeds.length),
-      meanSd(r.finalValLoss),
-      meanSd(r.finalTaskAccuracy),
-      cell("steps", false),
-      cell("steps", true),
-      cell("flops", false),
-      cell("flops", true),
-      cell("deviceHours", false),
-      cell("deviceHours", true),
-    ];
-  });
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  const kind = res.deviceHours ?? "legacy-wall";
+  const axisHead = (a: Axis) => axisShortName(a, kind);
+  const head = ["init", "seeds", "final val loss", "accuracy", ...AXES.map(axisHead)];
+  const rows = res.inits.map((r) => [
+    r.init,
+    String(r.seeds.length),
+    meanSd(r.finalValLoss),
+    meanSd(r.finalAccuracy ?? r.finalTaskAccuracy),
+    ...AXES.map((a) => speedupCell(res, r, a, false)),
+  ]);
+  const srcRows = res.inits.filter((r) => r.init !== res.baseline)
+    .map((r) => [r.init, ...AXES.map((a) => speedupCell(res, r, a, true))]);
   const target = res.inits.find((r) => r.target !== null)?.target ?? null;
+  const undef = (res.degenerate ?? []).map((d) => `warning: ${d.message}`);
   return [
     `${res.spec} / ${res.preset}: ${res.finished}/${res.total} runs finished; ` +
     `speed-up to the '${res.baseline}' final val loss${
       target === null ? "" : ` (${target.toFixed(4)}, mean of last ${res.k} evals)`
     }; mean [95% CI] over seeds`,
+    `cost axes count training only (evaluation excluded): steps = baseline-equivalent steps ` +
+    `(training FLOPs / one baseline step); ${axisHead("deviceHours")} = ${
+      axisTitle("deviceHours", { kind })
+    }`,
+    ...undef,
     "",
-    line(head),
-    line(widths.map((w) => "-".repeat(w))),
-    ...rows.map(line),
+    ...markdown(head, rows),
+    "",
+    "with the source's training charged:",
+    "",
+    ...markdown(["init", ...AXES.map((a) => axisHead(a) + " +src")], srcRows),
   ].join("\n");
 }

@@ -10,21 +10,35 @@
  * Speed-up definitions (see lib/eval/speedup.ts for the maths):
  * - the metric is validation loss, the target the random-init baseline's
  *   final value smoothed over its last `k` evaluations, paired by seed;
- * - axes: `steps` are *baseline-equivalent* steps, i.e. a run's training
- *   FLOPs divided by the FLOPs of one baseline step (exactly the step count
- *   for runs of the target size; FLOPs-fair for the smaller keep-training
- *   control); `flops` are training FLOPs; `deviceHours` the measured
- *   wall-clock x accelerators;
- * - "with source" adds the source model's training cost on the same axis.
+ * - the cost axes (steps = baseline-equivalent steps, tokens, FLOPs,
+ *   device-hours; training only; with and without the source's training)
+ *   are defined once in lib/experiments/costs.ts, which the figures use too;
+ * - when the baseline's final loss is not below a source's final loss, the
+ *   speed-ups of that source's inits are undefined (lib/experiments/degenerate.ts).
  *
  * @module
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type MetricsLine, readMetrics, readSummary, type RunSummary } from "../train/loop.ts";
+import {
+  type MetricsLine,
+  readMetrics,
+  readSummary,
+  type RunSummary,
+  totalCost,
+} from "../train/loop.ts";
 import type { TrainingCost } from "../train/loop.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { type Curve, type SeedSummary, speedupOverSeeds } from "../eval/speedup.ts";
+import {
+  COST_AXES,
+  type CostAxis,
+  costCurve,
+  type DeviceHoursKind,
+  deviceHoursKind,
+  referenceStepFlops,
+} from "./costs.ts";
+import { type DegenerateSource, degenerateSources } from "./degenerate.ts";
 
 /** What kind of run: a model of the target size, or a control (keep training the source). */
 export type RunKind = "target" | "control";
@@ -67,6 +81,9 @@ export interface GridClone {
     tied: string;
     snrDb: number;
     seed: number;
+    /** Depth growth (absent: width only). */
+    depth?: number;
+    depthMode?: string;
   };
 }
 
@@ -186,7 +203,7 @@ function sourceCostOf(dirs: string[], sourceId: string | null): TrainingCost | n
   if (!sourceId) return null;
   for (const d of dirs) {
     const s = readSummary(path.join(d, "sources", sourceId));
-    if (s) return s.cost;
+    if (s) return totalCost(s); // a staged source carries its earlier stages
   }
   return null;
 }
@@ -229,10 +246,10 @@ export function loadExperiment(expDirs: string | string[]): Experiment {
   return { dirs, grid, runs };
 }
 
-/** Cost axes of the speed-up table. */
-export const AXES = ["steps", "flops", "deviceHours"] as const;
+/** Cost axes of the speed-up table (lib/experiments/costs.ts). */
+export const AXES = COST_AXES;
 /** One of {@link AXES}. */
-export type Axis = typeof AXES[number];
+export type Axis = CostAxis;
 
 /** Speed-up over seeds on one axis, without and with the source's cost. */
 export interface AxisSpeedup {
@@ -267,6 +284,13 @@ export interface InitResult {
   finalValAccuracy: MeanSd;
   /** Built-in task accuracy at the last evaluation (null when not measured). */
   finalTaskAccuracy: MeanSd;
+  /**
+   * "Accuracy": the suite's average accuracy at the last evaluation when
+   * logged (`avgAccuracy`), else the single built-in task's (old runs).
+   */
+  finalAccuracy: MeanSd;
+  /** Set when the baseline never passed this init's source: its speed-ups are undefined. */
+  undefinedReason?: string;
   /** Null for the baseline itself, or when its baseline runs are missing. */
   speedup: Record<Axis, AxisSpeedup> | null;
   /** Loss target (baseline's smoothed final val loss), mean over seeds. */
@@ -299,6 +323,27 @@ export interface ResultsFile {
   finished: number;
   runs: RunResult[];
   inits: InitResult[];
+  /** Baseline-equivalent step unit: training FLOPs of one baseline step. */
+  baselineStepFlops: number | null;
+  /** How device-hours were measured (lib/experiments/costs.ts). */
+  deviceHours: DeviceHoursKind;
+  /** Sources the baseline never passed (their inits' speed-ups are undefined). */
+  degenerate: DegenerateSource[];
+}
+
+/**
+ * The "accuracy" of a metrics line: the suite's average accuracy, else the
+ * old single-task accuracy (runs logged before the suite).
+ *
+ * @example
+ * ```ts
+ * import { accuracyOf } from "./results.ts";
+ * accuracyOf({ avgAccuracy: 0.41, taskAccuracy: 0.3 } as never); // 0.41
+ * ```
+ */
+export function accuracyOf(line: MetricsLine): number | undefined {
+  const v = typeof line.avgAccuracy === "number" ? line.avgAccuracy : line.taskAccuracy;
+  return typeof v === "number" ? v : undefined;
 }
 
 function meanSd(xs: (number | null | undefined)[]): MeanSd {
@@ -311,15 +356,10 @@ function meanSd(xs: (number | null | undefined)[]): MeanSd {
   return { mean, sd, n: v.length };
 }
 
-/** Training FLOPs of one step of a finished run (0 if it took none). */
-function flopsPerStep(run: LoadedRun): number {
-  const c = run.summary!.cost;
-  return c.steps > 0 ? c.trainFlops / c.steps : 0;
-}
-
 /**
- * A run's validation-loss curve on one axis. `steps` is baseline-equivalent
- * steps (training FLOPs / FLOPs of one baseline step).
+ * A run's validation-loss curve on one axis (lib/experiments/costs.ts), with
+ * or without its source's training charged. `baselineStepFlops` is the unit
+ * of the steps axis.
  *
  * @example
  * ```ts
@@ -328,25 +368,16 @@ function flopsPerStep(run: LoadedRun): number {
  * const c = curveOf(exp.runs[0], "flops", 1);
  * ```
  */
-export function curveOf(run: LoadedRun, axis: Axis, baselineStepFlops: number): Curve {
-  const x = run.metrics.map((m) =>
-    axis === "flops"
-      ? m.trainFlops
-      : axis === "deviceHours"
-      ? m.deviceHours
-      : m.trainFlops / baselineStepFlops
-  );
-  return { x, y: run.metrics.map((m) => m.valLoss) };
-}
-
-function sourceOffset(run: LoadedRun, axis: Axis, baselineStepFlops: number): number {
-  const c = run.sourceCost;
-  if (!c) return 0;
-  return axis === "flops"
-    ? c.trainFlops
-    : axis === "deviceHours"
-    ? c.deviceHours
-    : c.trainFlops / baselineStepFlops;
+export function curveOf(
+  run: LoadedRun,
+  axis: Axis,
+  baselineStepFlops: number,
+  withSource = false,
+): Curve {
+  return {
+    x: costCurve(run, axis, { stepFlops: baselineStepFlops, withSource }),
+    y: run.metrics.map((m) => m.valLoss),
+  };
 }
 
 function stat(s: SeedSummary): SpeedupStat {
@@ -374,6 +405,8 @@ export function computeResults(exp: Experiment): ResultsFile {
   for (const r of done) {
     if (r.record.init === grid.baseline) baseBySeed.set(r.record.seed, r);
   }
+  // One unit for the steps axis: every seed's baseline has the same shape.
+  const unit = referenceStepFlops(done, grid.baseline) ?? 1;
   const inits: InitResult[] = [];
   for (const label of grid.inits) {
     const rs = done.filter((r) => r.record.init === label).sort((a, b) =>
@@ -390,6 +423,7 @@ export function computeResults(exp: Experiment): ResultsFile {
       finalValLoss: meanSd(finals.map((f) => f.valLoss)),
       finalValAccuracy: meanSd(finals.map((f) => f.valAccuracy)),
       finalTaskAccuracy: meanSd(finals.map((f) => f.taskAccuracy as number | undefined)),
+      finalAccuracy: meanSd(finals.map(accuracyOf)),
       speedup: null,
       target: null,
     };
@@ -401,20 +435,15 @@ export function computeResults(exp: Experiment): ResultsFile {
       const sp = {} as Record<Axis, AxisSpeedup>;
       let target = 0;
       // Each seed's treatment is compared with that seed's baseline; the
-      // source cost is charged by shifting the treatment's x.
+      // source cost is charged by shifting the treatment's x (costs.ts).
       const k = Math.min(grid.k, ...pairs.map((p) => p.base.metrics.length));
       for (const axis of AXES) {
         const run1 = (withSource: boolean) =>
           speedupOverSeeds(
-            pairs.map(({ run, base }) => {
-              const bsf = flopsPerStep(base);
-              const t = curveOf(run, axis, bsf);
-              const off = withSource ? sourceOffset(run, axis, bsf) : 0;
-              return {
-                baseline: curveOf(base, axis, bsf),
-                treatment: { x: t.x.map((v) => v + off), y: t.y },
-              };
-            }),
+            pairs.map(({ run, base }) => ({
+              baseline: curveOf(base, axis, unit),
+              treatment: curveOf(run, axis, unit, withSource),
+            })),
             { k, direction: "lower" },
             { seed: 0, resamples: 2000 },
           );
@@ -439,6 +468,12 @@ export function computeResults(exp: Experiment): ResultsFile {
     cost: r.summary?.cost ?? null,
     sourceCost: r.sourceCost,
   }));
+  const degenerate = degenerateSources(exp);
+  for (const row of inits) {
+    const ids = new Set(done.filter((r) => r.record.init === row.init).map((r) => r.record.source));
+    const d = degenerate.find((x) => ids.has(x.source));
+    if (d && row.speedup) row.undefinedReason = d.message;
+  }
   return {
     spec: grid.spec,
     preset: grid.preset,
@@ -449,6 +484,9 @@ export function computeResults(exp: Experiment): ResultsFile {
     finished: done.length,
     runs,
     inits,
+    baselineStepFlops: referenceStepFlops(done, grid.baseline),
+    deviceHours: deviceHoursKind(done),
+    degenerate,
   };
 }
 

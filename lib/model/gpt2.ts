@@ -24,7 +24,9 @@ export function gpt2Forward(cfg: ModelConfig, ctx: ForwardContext): tf.Tensor2D 
   const { batch: B, seqLen: T } = ctx;
   const A = attnWidth(cfg), E = cfg.hiddenSize;
   const tok = embed(ctx.ids, p("transformer.wte.weight"));
-  const pos = tf.slice(p("transformer.wpe.weight"), [0, 0], [T, E]);
+  const pos = ctx.positions
+    ? tf.gather(p("transformer.wpe.weight"), ctx.positions)
+    : tf.slice(p("transformer.wpe.weight"), [0, 0], [T, E]);
   let x = ctx.dropout(tf.reshape(tf.add(tf.reshape(tok, [B, T, E]), pos), [B * T, E]));
   for (let i = 0; i < cfg.numLayers; i++) {
     const l = (n: string) => p(`transformer.h.${i}.${n}`);

@@ -27,6 +27,8 @@ export interface ForwardContext {
   seqLen: number;
   training: boolean;
   mask: tf.Tensor2D;
+  /** Position id of each of the T tokens of a row (packed rows); absent: 0..T-1. */
+  positions?: tf.Tensor1D;
   rope?: { cos: tf.Tensor; sin: tf.Tensor };
   param(name: string): tf.Tensor;
   dropout<T extends tf.Tensor>(t: T): T;
@@ -38,6 +40,15 @@ export interface ForwardOptions {
   training?: boolean;
   /** Seed of this call's dropout masks (vary it per step for fresh masks). */
   dropoutSeed?: number;
+  /**
+   * Several sequences packed in each row (e.g. a shared context followed by
+   * each of its continuations), with one layout for every row: the position
+   * id of each of the T tokens (each < maxPositions) and which tokens each
+   * token sees (`visible[i * T + j]` = 1 when token i attends to token j).
+   * Rows may then be longer than maxPositions. Default: one causal sequence
+   * per row at positions 0..T-1.
+   */
+  packing?: { positions: Int32Array; visible: Uint8Array };
 }
 
 /**
@@ -134,9 +145,12 @@ export function forward(
 ): tf.Tensor2D {
   const cfg = model.config;
   const [B, T] = ids.shape;
-  if (T > cfg.maxPositions) {
+  const packing = opts.packing;
+  if (packing) checkPacking(packing, T, cfg.maxPositions);
+  else if (T > cfg.maxPositions) {
     throw new Error(`sequence length ${T} exceeds maxPositions ${cfg.maxPositions}`);
   }
+  if (packing) return tf.tidy(() => packedForward(model, ids, packing));
   const mask = cached(maskCache, `mask:${T}`, () => causalMask(T));
   const rope = cfg.family === "llama"
     ? cached(ropeCache, `rope:${T}:${cfg.headDim}:${cfg.ropeTheta}`, () => {
@@ -169,6 +183,59 @@ export function forward(
     };
     return cfg.family === "gpt2" ? gpt2Forward(cfg, ctx) : llamaForward(cfg, ctx);
   });
+}
+
+function checkPacking(
+  p: { positions: Int32Array; visible: Uint8Array },
+  T: number,
+  P: number,
+): void {
+  if (p.positions.length !== T || p.visible.length !== T * T) {
+    throw new RangeError(
+      `packing: expected ${T} positions and ${T * T} visibility flags for rows of ${T} tokens`,
+    );
+  }
+  for (const q of p.positions) {
+    if (q < 0 || q >= P) throw new RangeError(`packing: position ${q} outside [0, ${P})`);
+  }
+}
+
+/** Inference forward of packed rows sharing one layout (no dropout). */
+function packedForward(
+  model: Model,
+  ids: tf.Tensor2D,
+  packing: { positions: Int32Array; visible: Uint8Array },
+): tf.Tensor2D {
+  const cfg = model.config;
+  const [B, T] = ids.shape;
+  const additive = new Float32Array(T * T);
+  for (let i = 0; i < additive.length; i++) if (!packing.visible[i]) additive[i] = -1e9;
+  const mask = tf.tensor2d(additive, [T, T]);
+  const positions = tf.tensor1d(packing.positions, "int32");
+  let rope: { cos: tf.Tensor; sin: tf.Tensor } | undefined;
+  if (cfg.family === "llama") {
+    const P = cfg.maxPositions, d = cfg.headDim;
+    const { cos, sin } = ropeTables(P, d, cfg.ropeTheta);
+    const at = (t: Float32Array) =>
+      tf.reshape(tf.gather(tf.tensor2d(t, [P, d]), positions), [1, T, 1, d]);
+    rope = { cos: at(cos), sin: at(sin) };
+  }
+  const ctx: ForwardContext = {
+    ids: tf.reshape(ids, [B * T]) as tf.Tensor1D,
+    batch: B,
+    seqLen: T,
+    training: false,
+    mask,
+    positions,
+    rope,
+    param: (name) => {
+      const v = model.vars.get(name);
+      if (!v) throw new Error(`model has no parameter ${name}`);
+      return v;
+    },
+    dropout: (t) => t,
+  };
+  return cfg.family === "gpt2" ? gpt2Forward(cfg, ctx) : llamaForward(cfg, ctx);
 }
 
 /**

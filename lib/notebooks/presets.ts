@@ -1,8 +1,8 @@
 /**
  * Sizes behind each notebook's `preset` parameter cell, so notebooks stay
  * thin and run in minutes at "quick" on a 2-core CPU, and at full size
- * elsewhere. Experiment notebooks use the specs in experiments/; at "quick"
- * they shrink the spec's own quick preset further (see {@link NOTEBOOK_SHRINK}).
+ * elsewhere. Experiment notebooks run the specs in experiments/ at their own
+ * presets (lib/notebooks/experiment.ts).
  *
  * @module
  */
@@ -119,11 +119,3 @@ export function cloneTrainConfig(
     seed: opts.seed ?? 0,
   }, `notebook preset ${preset}`);
 }
-
-/**
- * How the experiment notebooks shrink a spec's "quick" preset (target and
- * control steps scaled, sources untouched so they still leave the early
- * plateau; one seed, fewer task items) so the whole notebook suite runs in a
- * few minutes; other presets run as the spec defines them.
- */
-export const NOTEBOOK_SHRINK = { stepScale: 0.5, seeds: [0], evalEvery: 15, taskItems: 24 };

@@ -1,44 +1,71 @@
 /**
  * Metric-versus-cost curves of runs: the values behind every line figure.
+ * Costs come from the one definition in lib/experiments/costs.ts, so a
+ * figure's x is the table's x.
  *
  * @module
  */
 import type { MetricsLine, TrainingCost } from "../train/loop.ts";
 import type { Curve } from "../eval/speedup.ts";
-import { isGpuRun, type LoadedRun } from "./runs.ts";
+import {
+  axisTitle,
+  type CostAxis,
+  costCurve,
+  costOn,
+  deviceHoursKind,
+  referenceStepFlops,
+  sourceCharge,
+} from "../experiments/costs.ts";
+import type { LoadedRun } from "./runs.ts";
 
-/** Cost axes a curve can be drawn against. */
-export type CostAxis = "deviceHours" | "tokens" | "steps" | "flops";
-
-/** Metrics a curve can show. "accuracy" is the built-in task's when logged, else next-token. */
-export type MetricName = "accuracy" | "valLoss" | "valAccuracy" | "taskAccuracy" | "trainLoss";
+export type { CostAxis };
 
 /**
- * The cost of a metrics line on `axis`, plus the source's when `src` is given.
+ * Metrics a curve can show. "accuracy" is the suite's average accuracy when
+ * logged (`avgAccuracy`), else the single built-in task's (`taskAccuracy`,
+ * old runs), else next-byte accuracy; `task:<name>` is one task's score
+ * from `taskScores`.
+ */
+export type MetricName =
+  | "accuracy"
+  | "avgAccuracy"
+  | "valLoss"
+  | "valAccuracy"
+  | "taskAccuracy"
+  | "trainLoss"
+  | `task:${string}`;
+
+/** A metric with "accuracy" resolved. */
+export type ResolvedMetric = Exclude<MetricName, "accuracy">;
+
+/**
+ * The cost of a metrics line on `axis`, plus the source's when `src` is
+ * given. `stepFlops` is the unit of the steps axis (one baseline step's
+ * training FLOPs; lib/experiments/costs.ts).
  *
  * @example
  * ```ts
  * import { costAt } from "./curves.ts";
- * costAt({ step: 10, tokens: 640 } as never, "tokens", null); // 640
+ * costAt({ step: 10, tokens: 640, trainFlops: 1e9, deviceHours: 0 } as never, "tokens", null, 1e8); // 640
  * ```
  */
-export function costAt(line: MetricsLine, axis: CostAxis, src: TrainingCost | null): number {
-  const s = src ?? { steps: 0, tokens: 0, deviceHours: 0, trainFlops: 0, evalFlops: 0 };
-  switch (axis) {
-    case "deviceHours":
-      return line.deviceHours + s.deviceHours;
-    case "tokens":
-      return line.tokens + s.tokens;
-    case "steps":
-      return line.step + s.steps;
-    case "flops":
-      return line.trainFlops + line.evalFlops + s.trainFlops + s.evalFlops;
-  }
+export function costAt(
+  line: MetricsLine,
+  axis: CostAxis,
+  src: TrainingCost | null,
+  stepFlops: number,
+): number {
+  return costOn(line, axis, stepFlops) + sourceCharge(src, axis, stepFlops);
+}
+
+function every(runs: LoadedRun[], has: (l: MetricsLine) => boolean): boolean {
+  return runs.length > 0 && runs.every((r) => r.metrics.some(has));
 }
 
 /**
- * Resolves "accuracy" to the metric the runs logged: the built-in task's
- * accuracy when every run has it, else next-token accuracy.
+ * Resolves "accuracy" to the metric the runs logged: the suite's average
+ * accuracy when every run has it, else the single built-in task's, else
+ * next-byte accuracy.
  *
  * @example
  * ```ts
@@ -46,14 +73,39 @@ export function costAt(line: MetricsLine, axis: CostAxis, src: TrainingCost | nu
  * resolveMetric("valLoss", []); // "valLoss"
  * ```
  */
-export function resolveMetric(
-  metric: MetricName,
-  runs: LoadedRun[],
-): Exclude<MetricName, "accuracy"> {
+export function resolveMetric(metric: MetricName, runs: LoadedRun[]): ResolvedMetric {
   if (metric !== "accuracy") return metric;
-  const task = runs.length > 0 &&
-    runs.every((r) => r.metrics.some((l) => typeof l.taskAccuracy === "number"));
-  return task ? "taskAccuracy" : "valAccuracy";
+  if (every(runs, (l) => typeof l.avgAccuracy === "number")) return "avgAccuracy";
+  if (every(runs, (l) => typeof l.taskAccuracy === "number")) return "taskAccuracy";
+  return "valAccuracy";
+}
+
+/** One task's entry of a metrics line's `taskScores`. */
+export interface TaskScore {
+  score: number;
+  stderr: number;
+  n: number;
+  metric: "acc" | "acc_norm";
+}
+
+/**
+ * The task names logged in the runs' `taskScores`, sorted.
+ *
+ * @example
+ * ```ts
+ * import { taskNames } from "./curves.ts";
+ * taskNames([]); // []
+ * ```
+ */
+export function taskNames(runs: LoadedRun[]): string[] {
+  const names = new Set<string>();
+  for (const r of runs) {
+    for (const l of r.metrics) {
+      const ts = l.taskScores as Record<string, TaskScore> | undefined;
+      if (ts && typeof ts === "object") { for (const k of Object.keys(ts)) names.add(k); }
+    }
+  }
+  return [...names].sort();
 }
 
 /**
@@ -63,23 +115,30 @@ export function resolveMetric(
  * ```ts
  * import { metricAt } from "./curves.ts";
  * metricAt({ valLoss: 2.5 } as never, "valLoss"); // 2.5
+ * metricAt({ taskScores: { cloze: { score: 0.4 } } } as never, "task:cloze"); // 0.4
  * ```
  */
-export function metricAt(line: MetricsLine, metric: Exclude<MetricName, "accuracy">): number {
+export function metricAt(line: MetricsLine, metric: ResolvedMetric): number {
+  if (metric.startsWith("task:")) {
+    const ts = line.taskScores as Record<string, TaskScore> | undefined;
+    const v = ts?.[metric.slice(5)]?.score;
+    return typeof v === "number" ? v : NaN;
+  }
   const v = line[metric];
   return typeof v === "number" ? v : NaN;
 }
 
-/** Axis titles. */
+/** Titles of the cost axes without runs at hand (device-hours as CPU thread-hours). */
 export const AXIS_TITLE: Record<CostAxis, string> = {
-  deviceHours: "device-hours",
-  tokens: "tokens",
-  steps: "steps",
-  flops: "FLOPs",
+  deviceHours: axisTitle("deviceHours"),
+  tokens: axisTitle("tokens"),
+  steps: axisTitle("steps"),
+  flops: axisTitle("flops"),
 };
 
 /** Metric titles. */
-export const METRIC_TITLE: Record<Exclude<MetricName, "accuracy">, string> = {
+export const METRIC_TITLE: Record<Exclude<ResolvedMetric, `task:${string}`>, string> = {
+  avgAccuracy: "average accuracy (zero-shot suite)",
   valLoss: "validation loss (nats/byte)",
   valAccuracy: "next-byte accuracy (validation)",
   taskAccuracy: "built-in task accuracy",
@@ -87,31 +146,71 @@ export const METRIC_TITLE: Record<Exclude<MetricName, "accuracy">, string> = {
 };
 
 /**
- * Title of the device-hours axis: GPU-hours when the runs used GPUs.
+ * The title of a resolved metric.
+ *
+ * @example
+ * ```ts
+ * import { metricTitle } from "./curves.ts";
+ * metricTitle("task:brown-cloze-v1"); // "brown-cloze-v1 accuracy"
+ * ```
+ */
+export function metricTitle(metric: ResolvedMetric): string {
+  return metric.startsWith("task:")
+    ? `${metric.slice(5)} accuracy`
+    : METRIC_TITLE[metric as Exclude<ResolvedMetric, `task:${string}`>];
+}
+
+/**
+ * Title of a cost axis for these runs: the device-hours axis says whether
+ * it shows CPU thread-hours or GPU-hours; every axis says evaluation is
+ * excluded and whether the source's training is charged.
+ *
+ * @example
+ * ```ts
+ * import { costAxisTitle } from "./curves.ts";
+ * costAxisTitle("flops", [], true); // "training FLOPs (evaluation excluded), source training charged"
+ * ```
+ */
+export function costAxisTitle(axis: CostAxis, runs: LoadedRun[], withSource: boolean): string {
+  return axisTitle(axis, { kind: deviceHoursKind(runs), withSource });
+}
+
+/**
+ * Title of the device-hours axis for these runs.
  *
  * @example
  * ```ts
  * import { deviceHoursTitle } from "./curves.ts";
- * deviceHoursTitle([], false); // "device-hours (CPU threads)"
+ * deviceHoursTitle([], false); // "device-hours (wall-clock x threads, evaluation included)"
  * ```
  */
 export function deviceHoursTitle(runs: LoadedRun[], withSource: boolean): string {
-  const gpu = runs.length > 0 && runs.every(isGpuRun);
-  return (gpu ? "GPU-hours" : "device-hours (CPU threads)") +
-    (withSource ? ", source training included" : "");
+  return costAxisTitle("deviceHours", runs, withSource);
 }
 
-/** A run's curve on the given axes. */
+/**
+ * A run's curve of `metric` against `axis`. `stepFlops` is the steps
+ * axis' unit (default: {@link referenceStepFlops} of the run alone, i.e.
+ * its own steps); figures pass the experiment's baseline step.
+ *
+ * @example
+ * ```ts
+ * import { runCurve } from "./curves.ts";
+ * // runCurve(run, "steps", "valLoss", true, baselineStepFlops)
+ * ```
+ */
 export function runCurve(
   r: LoadedRun,
   axis: CostAxis,
-  metric: Exclude<MetricName, "accuracy">,
+  metric: ResolvedMetric,
   withSource: boolean,
+  stepFlops?: number | null,
 ): Curve & { step: number[] } {
   const lines = r.metrics.filter((l) => Number.isFinite(metricAt(l, metric)));
+  const unit = stepFlops ?? referenceStepFlops([r]);
   return {
     step: lines.map((l) => l.step),
-    x: lines.map((l) => costAt(l, axis, withSource ? r.sourceCost : null)),
+    x: costCurve(r, axis, { withSource, stepFlops: unit }, lines),
     y: lines.map((l) => metricAt(l, metric)),
   };
 }

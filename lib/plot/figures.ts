@@ -8,14 +8,17 @@
  */
 import { groupBy, meanOverSeeds } from "./aggregate.ts";
 import {
-  AXIS_TITLE,
   type CostAxis,
-  deviceHoursTitle,
+  costAxisTitle,
   METRIC_TITLE,
   type MetricName,
+  metricTitle,
+  type ResolvedMetric,
   resolveMetric,
   runCurve,
+  taskNames,
 } from "./curves.ts";
+import { axisTitle, referenceStepFlops } from "../experiments/costs.ts";
 import {
   bandTraces,
   baseLayout,
@@ -37,6 +40,38 @@ export interface CurvesOptions {
   title?: string;
   /** Log-scale x axis. */
   logX?: boolean;
+  /**
+   * Unit of the steps axis (training FLOPs of one baseline step); default
+   * from the runs' random-init target runs (lib/experiments/costs.ts).
+   */
+  stepFlops?: number | null;
+}
+
+/** Mean-over-seeds traces of every initialisation for one panel. */
+function panelTraces(
+  runs: LoadedRun[],
+  axis: CostAxis,
+  metric: ResolvedMetric,
+  withSource: boolean,
+  stepFlops: number | null,
+  panel?: { xaxis: string; yaxis: string; showlegend: boolean },
+): Trace[] {
+  const data: Trace[] = [];
+  let i = 0;
+  for (const [label, rs] of groupBy(runs, (r) => r.record.init)) {
+    const m = meanOverSeeds(rs.map((r) => runCurve(r, axis, metric, withSource, stepFlops)));
+    const name = m.n > 1 ? `${label} (${m.n} seeds)` : label;
+    const band = m.n > 1 ? { lo: m.lo, hi: m.hi } : {};
+    const ts = bandTraces({ name, x: m.x, y: m.y, ...band, color: colorFor(label, i++) });
+    if (panel) {
+      for (const t of ts) {
+        Object.assign(t, { xaxis: panel.xaxis, yaxis: panel.yaxis });
+        if (!panel.showlegend) t.showlegend = false;
+      }
+    }
+    data.push(...ts);
+  }
+  return data;
 }
 
 /**
@@ -54,20 +89,12 @@ export function curvesFigure(runs: LoadedRun[], opts: CurvesOptions = {}): Figur
   const axis = opts.x ?? "deviceHours";
   const metric = resolveMetric(opts.y ?? "accuracy", runs);
   const withSource = opts.includeSourceCost ?? false;
-  const title = opts.title ?? `${METRIC_TITLE[metric]} vs ${AXIS_TITLE[axis]}`;
+  const xTitle = costAxisTitle(axis, runs, withSource);
+  const title = opts.title ?? `${metricTitle(metric)} vs ${xTitle}`;
   if (runs.length === 0) return emptyFigure(title, "no runs with metrics yet");
-  const data: Trace[] = [];
-  let i = 0;
-  for (const [label, rs] of groupBy(runs, (r) => r.record.init)) {
-    const m = meanOverSeeds(rs.map((r) => runCurve(r, axis, metric, withSource)));
-    const name = m.n > 1 ? `${label} (${m.n} seeds)` : label;
-    const band = m.n > 1 ? { lo: m.lo, hi: m.hi } : {};
-    data.push(...bandTraces({ name, x: m.x, y: m.y, ...band, color: colorFor(label, i++) }));
-  }
-  const xTitle = axis === "deviceHours"
-    ? deviceHoursTitle(runs, withSource)
-    : AXIS_TITLE[axis] + (withSource ? ", source training included" : "");
-  const layout = baseLayout(title, xTitle, METRIC_TITLE[metric]);
+  const unit = opts.stepFlops ?? referenceStepFlops(runs);
+  const data = panelTraces(runs, axis, metric, withSource, unit);
+  const layout = baseLayout(title, xTitle, metricTitle(metric));
   if (opts.logX) (layout.xaxis as Record<string, unknown>).type = "log";
   return { data, layout };
 }
@@ -97,6 +124,158 @@ export function accuracyVsDeviceHours(
   });
 }
 
+/** One panel of {@link panelsFigure}. */
+export interface Panel {
+  x: CostAxis;
+  y: MetricName;
+  withSource: boolean;
+  title: string;
+  /**
+   * Zoom y onto the later part of training: the upper limit is the highest
+   * value any line has a quarter of the way through its points (a loss
+   * falling from ln 256 would otherwise flatten every difference).
+   */
+  zoomLate?: boolean;
+}
+
+/** y range covering every line from a quarter of the way through its points on. */
+function lateRange(traces: Trace[]): [number, number] | null {
+  const lines = traces.filter((t) => !String(t.name).endsWith(" band"));
+  const ys = lines.flatMap((t) => (t.y as number[]).filter(Number.isFinite));
+  if (!ys.length) return null;
+  const hi = Math.max(...lines.map((t) => {
+    const y = (t.y as number[]).filter(Number.isFinite);
+    return y[Math.min(y.length - 1, Math.ceil(y.length / 4))] ?? -Infinity;
+  }));
+  const lo = Math.min(...ys);
+  const pad = 0.05 * (hi - lo || 1);
+  return [lo - pad, hi + pad];
+}
+
+/**
+ * Several metric-vs-cost panels in a grid (row-major), one legend for all:
+ * each initialisation is the mean over seeds with a band spanning the seeds.
+ *
+ * @example
+ * ```ts
+ * import { loadExperiment } from "../experiments/results.ts";
+ * import { panelsFigure } from "./figures.ts";
+ * const fig = panelsFigure(loadExperiment("runs/variant-ablation/quick").runs, [
+ *   { x: "tokens", y: "valLoss", withSource: false, title: "loss" },
+ *   { x: "tokens", y: "accuracy", withSource: false, title: "accuracy" },
+ * ], { title: "two panels", columns: 2 });
+ * ```
+ */
+export function panelsFigure(
+  runs: LoadedRun[],
+  panels: Panel[],
+  opts: { title: string; columns: number; stepFlops?: number | null },
+): Figure {
+  if (runs.length === 0 || panels.length === 0) {
+    return emptyFigure(opts.title, "no runs with metrics yet");
+  }
+  const unit = opts.stepFlops ?? referenceStepFlops(runs);
+  const cols = opts.columns, rows = Math.ceil(panels.length / cols);
+  const data: Trace[] = [];
+  const layout: Record<string, unknown> = {
+    ...baseLayout(opts.title, "", ""),
+    grid: { rows, columns: cols, pattern: "independent", xgap: 0.15, ygap: 0.35 },
+    annotations: [] as unknown[],
+    margin: { l: 70, r: 30, t: 90, b: 60 },
+  };
+  panels.forEach((p, i) => {
+    const n = i === 0 ? "" : String(i + 1);
+    const metric = resolveMetric(p.y, runs);
+    const traces = panelTraces(runs, p.x, metric, p.withSource, unit, {
+      xaxis: `x${n}`,
+      yaxis: `y${n}`,
+      showlegend: i === 0,
+    });
+    data.push(...traces);
+    const range = p.zoomLate ? lateRange(traces) : null;
+    layout[`xaxis${n}`] = {
+      title: { text: costAxisTitle(p.x, runs, p.withSource), font: { size: 11 } },
+      zeroline: false,
+      gridcolor: "#e5e5e5",
+    };
+    layout[`yaxis${n}`] = {
+      title: { text: metricTitle(metric), font: { size: 11 } },
+      zeroline: false,
+      gridcolor: "#e5e5e5",
+      ...(range ? { range } : {}),
+    };
+    (layout.annotations as unknown[]).push({
+      text: `<b>${p.title}</b>`,
+      showarrow: false,
+      xref: `x${n} domain`,
+      yref: `y${n} domain`,
+      x: 0.5,
+      y: 1.04,
+      xanchor: "center",
+      yanchor: "bottom",
+    });
+  });
+  return { data, layout };
+}
+
+/**
+ * The paper's main figure: average accuracy against device-hours (CPU
+ * thread-hours on CPU backends, GPU-hours on GPUs; training only), mean over
+ * seeds with a band, without (left) and with (right) the source's training
+ * charged; below them validation loss against the same axes.
+ *
+ * @example
+ * ```ts
+ * import { loadExperiment } from "../experiments/results.ts";
+ * import { mainFigure } from "./figures.ts";
+ * const exp = loadExperiment("runs/variant-ablation/quick");
+ * const fig = mainFigure(exp.runs);
+ * ```
+ */
+export function mainFigure(runs: LoadedRun[], opts: { stepFlops?: number | null } = {}): Figure {
+  const x: CostAxis = "deviceHours";
+  return panelsFigure(runs, [
+    { x, y: "accuracy", withSource: false, title: "accuracy, source cost not charged" },
+    { x, y: "accuracy", withSource: true, title: "accuracy, source cost charged" },
+    { x, y: "valLoss", withSource: false, title: "loss, source cost not charged", zoomLate: true },
+    { x, y: "valLoss", withSource: true, title: "loss, source cost charged", zoomLate: true },
+  ], {
+    title: "Accuracy and loss vs device-hours (mean over seeds, band: min-max over seeds)",
+    columns: 2,
+    stepFlops: opts.stepFlops,
+  });
+}
+
+/**
+ * One panel per task of the suite (`taskScores`), each task's accuracy
+ * against `x` (default device-hours, source cost not charged).
+ *
+ * @example
+ * ```ts
+ * import { loadExperiment } from "../experiments/results.ts";
+ * import { taskAccuracyFigure } from "./figures.ts";
+ * const fig = taskAccuracyFigure(loadExperiment("runs/variant-ablation/quick").runs);
+ * ```
+ */
+export function taskAccuracyFigure(
+  runs: LoadedRun[],
+  opts: { x?: CostAxis; includeSourceCost?: boolean; stepFlops?: number | null } = {},
+): Figure {
+  const title = "Per-task accuracy (mean over seeds, band: min-max over seeds)";
+  const tasks = taskNames(runs);
+  if (tasks.length === 0) return emptyFigure(title, "no run logged per-task scores (taskScores)");
+  return panelsFigure(
+    runs,
+    tasks.map((t) => ({
+      x: opts.x ?? "deviceHours",
+      y: `task:${t}` as const,
+      withSource: opts.includeSourceCost ?? false,
+      title: t,
+    })),
+    { title, columns: Math.min(3, tasks.length), stepFlops: opts.stepFlops },
+  );
+}
+
 /**
  * Validation loss vs training tokens, one line per initialisation.
  *
@@ -118,12 +297,6 @@ export function lossVsTokens(
     title: "Validation loss vs tokens",
   });
 }
-
-const AXIS_NAME: Record<Axis, string> = {
-  steps: "baseline-equivalent steps",
-  flops: "training FLOPs",
-  deviceHours: "device-hours",
-};
 
 /** A finite mean with a finite interval (Infinity: the run starts past the target). */
 function finite(s: SpeedupStat | null): boolean {
@@ -156,21 +329,26 @@ function ciErrors(stats: (SpeedupStat | null)[]) {
  * ```
  */
 export function speedupBars(res: ResultsFile, axis: Axis = "deviceHours"): Figure {
-  const title = `Speed-up to random init's final loss (${AXIS_NAME[axis]})`;
+  const title = `Speed-up to random init's final loss (${
+    axisTitle(axis, { kind: res.deviceHours ?? "legacy-wall" })
+  })`;
   const rows = res.inits.filter((r) => r.speedup);
   if (rows.length === 0) return emptyFigure(title, "needs finished baseline and clone runs");
   const x = rows.map((r) => r.init);
   const bar = (name: string, pick: (r: InitResult) => SpeedupStat, color: string) => {
-    const stats = rows.map(pick);
+    // A row whose source the baseline never passed has no defined speed-up.
+    const stats = rows.map((r) => r.undefinedReason ? null : pick(r));
     return {
       type: "bar" as const,
       name,
       x,
-      y: stats.map((s) => finite(s) ? s.mean : null),
+      y: stats.map((s) => finite(s) ? s!.mean : null),
       marker: { color },
       error_y: ciErrors(stats),
       text: stats.map((s) =>
-        s.mean === null
+        s === null
+          ? "undefined (baseline never passed the source)"
+          : s.mean === null
           ? "not reached"
           : finite(s)
           ? `${s.mean.toFixed(2)}x`
@@ -215,7 +393,8 @@ export function variantAblation(res: ResultsFile): Figure {
   const title = "Variant ablation: final loss and accuracy (mean +- sd over seeds)";
   const rows = res.inits.filter((r) => r.finalValLoss.n > 0);
   if (rows.length === 0) return emptyFigure(title, "no finished runs yet");
-  const task = rows.every((r) => r.finalTaskAccuracy.n > 0);
+  const acc = (r: InitResult) => r.finalAccuracy ?? r.finalTaskAccuracy;
+  const task = rows.every((r) => acc(r).n > 0);
   const labels = rows.map((r) => r.init);
   const colors = labels.map((l, i) => colorFor(l, i));
   const bars = (pick: (r: InitResult) => InitResult["finalValLoss"], axis: "" | "2") => ({
@@ -232,13 +411,13 @@ export function variantAblation(res: ResultsFile): Figure {
   return {
     data: [
       bars((r) => r.finalValLoss, ""),
-      bars((r) => task ? r.finalTaskAccuracy : r.finalValAccuracy, "2"),
+      bars((r) => task ? acc(r) : r.finalValAccuracy, "2"),
     ],
     layout: {
       ...baseLayout(title, "", METRIC_TITLE.valLoss),
       grid: { rows: 1, columns: 2, pattern: "independent" },
       yaxis2: {
-        title: { text: METRIC_TITLE[task ? "taskAccuracy" : "valAccuracy"] },
+        title: { text: task ? "final accuracy (suite average)" : METRIC_TITLE.valAccuracy },
         gridcolor: "#e5e5e5",
       },
       xaxis2: { gridcolor: "#e5e5e5" },

@@ -17,13 +17,16 @@ import type { Figure } from "./figure.ts";
 import {
   accuracyVsDeviceHours,
   lossVsTokens,
+  mainFigure,
   sourceQuality,
   sourceSize,
   spectraFigure,
   speedupBars,
   symmetryFigure,
+  taskAccuracyFigure,
   variantAblation,
 } from "./figures.ts";
+import { referenceStepFlops } from "../experiments/costs.ts";
 import { cloneDirOf, type LoadedRun } from "./runs.ts";
 import { checkpointSpectrum, defaultSpectrumTensor, type Spectrum } from "./spectra.ts";
 import * as fs from "node:fs";
@@ -90,7 +93,10 @@ export async function experimentFigures(exp: Experiment): Promise<Record<string,
   const p = `${exp.grid.spec}-${exp.grid.preset}-`;
   const runs = exp.runs.filter((r) => r.metrics.length > 0);
   const res = resultsOf(exp);
+  // The steps axis' unit: one step of this experiment's baseline (costs.ts).
+  const stepFlops = referenceStepFlops(runs, exp.grid.baseline);
   const figs: Record<string, Figure> = {
+    [p + "main"]: mainFigure(runs, { stepFlops }),
     [p + "accuracy-vs-device-hours"]: accuracyVsDeviceHours(runs),
     [p + "accuracy-vs-device-hours-with-source"]: accuracyVsDeviceHours(runs, {
       includeSourceCost: true,
@@ -100,6 +106,9 @@ export async function experimentFigures(exp: Experiment): Promise<Record<string,
     [p + "speedup-device-hours"]: speedupBars(res, "deviceHours"),
     [p + "final-metrics"]: variantAblation(res),
   };
+  if (runs.some((r) => r.metrics.some((l) => l.taskScores))) {
+    figs[p + "task-accuracy"] = taskAccuracyFigure(runs, { stepFlops });
+  }
   if (exp.grid.spec.includes("source-quality")) figs[p + "source-quality"] = sourceQuality(runs);
   if (exp.grid.spec.includes("source-size")) figs[p + "source-size"] = sourceSize(runs);
   if (runs.some((r) => r.metrics.some((l) => Array.isArray(l.symmetry)))) {

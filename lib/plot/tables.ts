@@ -3,8 +3,15 @@
  *
  * @module
  */
-import type { Axis, MeanSd, ResultsFile, SpeedupStat } from "../experiments/results.ts";
-import { formatSpeedup as formatReportSpeedup } from "../experiments/report.ts";
+import {
+  AXES,
+  type Axis,
+  type MeanSd,
+  type ResultsFile,
+  type SpeedupStat,
+} from "../experiments/results.ts";
+import { formatSpeedup as formatReportSpeedup, speedupCell } from "../experiments/report.ts";
+import { axisShortName } from "../experiments/costs.ts";
 
 function pm(m: MeanSd, digits = 3): string {
   if (m.mean === null) return "-";
@@ -28,9 +35,11 @@ export function formatSpeedup(s: SpeedupStat | undefined | null): string {
 }
 
 /**
- * One row per initialisation: seeds, final val loss and accuracy (mean ± sd),
- * and the speed-up vs random init on `axes` without and with the source's
- * cost (mean and 95% bootstrap interval).
+ * One row per initialisation: seeds, final val loss and accuracy (the
+ * suite's average accuracy; mean ± sd), and the speed-up vs random init on
+ * `axes` (default every axis of lib/experiments/costs.ts) without and with the source's cost (mean
+ * and 95% bootstrap interval; "undefined" when the baseline never passed
+ * the source). The cells are the printed table's (report.ts speedupCell).
  *
  * @example
  * ```ts
@@ -41,25 +50,22 @@ export function formatSpeedup(s: SpeedupStat | undefined | null): string {
  */
 export function speedupTable(
   res: ResultsFile,
-  axes: Axis[] = ["steps", "deviceHours"],
+  axes: readonly Axis[] = AXES,
 ): Record<string, string | number>[] {
-  const task = res.inits.some((r) => r.finalTaskAccuracy.n > 0);
+  const acc = (r: ResultsFile["inits"][number]) => r.finalAccuracy ?? r.finalTaskAccuracy;
+  const task = res.inits.some((r) => acc(r).n > 0);
+  const kind = res.deviceHours ?? "legacy-wall";
   return res.inits.map((r) => {
     const row: Record<string, string | number> = {
       init: r.init,
       seeds: r.seeds.length,
       "final val loss": pm(r.finalValLoss),
-      [task ? "final task acc" : "final next-byte acc"]: pm(
-        task ? r.finalTaskAccuracy : r.finalValAccuracy,
-      ),
+      [task ? "final accuracy" : "final next-byte acc"]: pm(task ? acc(r) : r.finalValAccuracy),
     };
     for (const a of axes) {
-      row[`speed-up (${a})`] = r.init === res.baseline ? "1 (baseline)" : formatSpeedup(
-        r.speedup?.[a].without,
-      );
-      row[`+ source (${a})`] = r.init === res.baseline ? "-" : formatSpeedup(
-        r.speedup?.[a].withSource,
-      );
+      const name = axisShortName(a, kind);
+      row[`speed-up (${name})`] = speedupCell(res, r, a, false);
+      row[`+ source (${name})`] = r.init === res.baseline ? "-" : speedupCell(res, r, a, true);
     }
     return row;
   });

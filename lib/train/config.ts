@@ -50,6 +50,37 @@ export const DataSchema = z.object({
   batchSize: pos.default(16),
 }).strict();
 
+/** The task switch of training runs and experiment presets. */
+export const TasksSchema = z.enum(["builtin", "none"]);
+
+/**
+ * Maps the legacy field `taskItems` (a subset size; 0 = off) of older configs
+ * and specs to `tasks`: any positive size now scores the whole suite.
+ * Returns other values unchanged; `field` names the field in errors.
+ *
+ * @example
+ * ```ts
+ * import { migrateTaskFields } from "./config.ts";
+ * migrateTaskFields({ steps: 5, taskItems: 20 }); // { steps: 5, tasks: "builtin" }
+ * ```
+ */
+export function migrateTaskFields(value: unknown, field = "config: taskItems"): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const { taskItems, ...rest } = value as Record<string, unknown>;
+  if (taskItems === undefined) return value;
+  if ("tasks" in rest) {
+    throw new ConfigError(
+      `${field}: give tasks ("builtin" or "none") only; taskItems is its old name`,
+    );
+  }
+  if (typeof taskItems !== "number" || !Number.isInteger(taskItems) || taskItems < 0) {
+    throw new ConfigError(
+      `${field}: expected a non-negative integer; better, use tasks: "builtin" or "none"`,
+    );
+  }
+  return { ...rest, tasks: taskItems > 0 ? "builtin" : "none" };
+}
+
 /** A whole training run. */
 export const TrainConfigSchema = z.object({
   comment: z.string().optional(),
@@ -65,8 +96,11 @@ export const TrainConfigSchema = z.object({
   evalBatches: pos.default(8),
   checkpointEvery: pos.default(200),
   seed: int.nonnegative().default(0),
-  /** Built-in multiple-choice task items evaluated at each eval (0: off). */
-  taskItems: int.nonnegative().default(0),
+  /**
+   * Zero-shot tasks scored at each eval: "builtin" = every item of every task
+   * of the built-in suite (lib/eval/suite.ts), "none" = off.
+   */
+  tasks: TasksSchema.default("none"),
 }).strict();
 
 /** Parsed training config (defaults filled in). */
@@ -95,7 +129,7 @@ export function zodMessage(err: z.ZodError, file: string): string {
  * ```
  */
 export function parseTrainConfig(value: unknown, file = "config"): TrainConfig {
-  const r = TrainConfigSchema.safeParse(value);
+  const r = TrainConfigSchema.safeParse(migrateTaskFields(value, `${file}: taskItems`));
   if (!r.success) throw new ConfigError(zodMessage(r.error, file));
   const cfg = r.data;
   if (!cfg.model && !cfg.init) {

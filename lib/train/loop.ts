@@ -35,18 +35,26 @@ import { evaluateBatches } from "../eval/evaluate.ts";
 import { adamwStep, createAdamW, disposeAdamW } from "./adamw.ts";
 import { lrAt } from "./schedule.ts";
 import { ConfigError, resolveModel, type TrainConfig } from "./config.ts";
-import { makeProgress } from "./progress.ts";
+import { makeProgress, type ProgressOption, withLogFile } from "./progress.ts";
 import { writeDirAtomic, writeFileAtomic } from "../io/atomic.ts";
 import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import type { TensorMap } from "../tensor_map.ts";
 import { modelLogProb } from "../eval/logprob.ts";
-import { type MultipleChoiceTask, scoreTask } from "../eval/multiple_choice.ts";
-import { loadBuiltinTask } from "../eval/builtin_task.ts";
+import { loadSuite, scoreSuite } from "../eval/suite.ts";
+import type { MultipleChoiceTask } from "../eval/multiple_choice.ts";
 import { CLONE_FILE, type CloneRecord } from "../clone/checkpoint.ts";
-import { symmetrySummary } from "../clone/symmetry.ts";
+import { depthSymmetry, symmetrySummary } from "../clone/symmetry.ts";
+import type { DepthMode } from "../clone/options.ts";
+import { type DeviceHoursBasis, RunClock } from "./device_time.ts";
 
-/** Training cost carried by a checkpoint (cumulative over its own run). */
+/**
+ * Training cost carried by a checkpoint (cumulative over its own run).
+ * `deviceHours` is training only (CPU-thread-hours from CPU time on CPU
+ * backends, wall-clock x accelerators on GPUs; lib/train/device_time.ts);
+ * evaluation's share is `evalDeviceHours`. Runs written before CPU time was
+ * recorded lack the optional fields and charged wall-clock incl. evaluation.
+ */
 export interface TrainingCost {
   steps: number;
   tokens: number;
@@ -54,6 +62,10 @@ export interface TrainingCost {
   deviceHours: number;
   trainFlops: number;
   evalFlops: number;
+  cpuSeconds?: number;
+  evalWallSeconds?: number;
+  evalCpuSeconds?: number;
+  evalDeviceHours?: number;
 }
 
 /** One line of metrics.jsonl. */
@@ -66,10 +78,18 @@ export interface MetricsLine {
   valAccuracy: number;
   lr: number;
   gradNorm: number | null;
+  /** Wall-clock of the run so far (training + evaluation), seconds. */
   wallSeconds: number;
+  /** Training device-hours so far (evaluation excluded); see TrainingCost. */
   deviceHours: number;
   trainFlops: number;
   evalFlops: number;
+  /** CPU seconds of the process so far (all threads, user + system). */
+  cpuSeconds?: number;
+  /** Evaluation device-hours so far. */
+  evalDeviceHours?: number;
+  /** How deviceHours was measured (absent in runs written before it was recorded). */
+  deviceHoursBasis?: DeviceHoursBasis;
   /** Extra per-eval measurements (task accuracy, symmetry) added by hooks. */
   [extra: string]: unknown;
 }
@@ -107,9 +127,12 @@ export interface EvalHook {
 export interface TrainOptions {
   /** Continue from `outDir/checkpoint` (no-op when the run already finished). */
   resume?: boolean;
-  progress?: "auto" | "bar" | "plain" | "silent";
+  /** A mode, or a factory making one reporter per run (e.g. a row of a notebook table). */
+  progress?: ProgressOption;
   /** Extra measurements at every evaluation (e.g. task accuracy, symmetry). */
   evalHooks?: EvalHook[];
+  /** Tasks scored instead of the built-in suite when `tasks` is "builtin": for tests. */
+  suiteTasks?: MultipleChoiceTask[];
   /** Stop (as if killed) after this many steps of this call: for tests. */
   stopAfterSteps?: number;
 }
@@ -121,6 +144,10 @@ const zeroCost = (): TrainingCost => ({
   deviceHours: 0,
   trainFlops: 0,
   evalFlops: 0,
+  cpuSeconds: 0,
+  evalWallSeconds: 0,
+  evalCpuSeconds: 0,
+  evalDeviceHours: 0,
 });
 
 /** Paths inside a run directory. */
@@ -171,22 +198,26 @@ export function readMetrics(outDir: string): MetricsLine[] {
   return out;
 }
 
-/** The cost a checkpoint directory carries (its hyperclone.json `training`). */
+/**
+ * The whole training history a checkpoint carries (its hyperclone.json):
+ * its own run's cost (`training`) plus the cost of the model that run started
+ * from (`sourceTraining`, itself cumulative). Staged growth (32 -> 64, train,
+ * -> 128) thus charges every stage exactly once. The only place stage costs
+ * are summed.
+ */
 export function checkpointCost(extra: Record<string, unknown> | undefined): TrainingCost | null {
-  const t = (extra?.training ?? extra?.sourceTraining) as TrainingCost | undefined;
-  return t && typeof t.deviceHours === "number" ? t : null;
+  const ok = (t: unknown): t is TrainingCost =>
+    typeof t === "object" && t !== null && typeof (t as TrainingCost).deviceHours === "number";
+  const own = ok(extra?.training) ? extra.training : null;
+  const before = ok(extra?.sourceTraining) ? extra.sourceTraining : null;
+  return own ? addCost(before, own) : before;
 }
 
 function addCost(a: TrainingCost | null, b: TrainingCost): TrainingCost {
   if (!a) return b;
-  return {
-    steps: a.steps + b.steps,
-    tokens: a.tokens + b.tokens,
-    wallSeconds: a.wallSeconds + b.wallSeconds,
-    deviceHours: a.deviceHours + b.deviceHours,
-    trainFlops: a.trainFlops + b.trainFlops,
-    evalFlops: a.evalFlops + b.evalFlops,
-  };
+  const out = { ...b };
+  for (const k of Object.keys(b) as (keyof TrainingCost)[]) out[k] = (a[k] ?? 0) + (b[k] ?? 0);
+  return out;
 }
 
 const dataCache = new Map<string, Record<"train" | "validation" | "test", Int32Array>>();
@@ -213,19 +244,6 @@ function sourceCostOfClone(rec: CloneRecord | null): TrainingCost | null {
   const meta = rec && path.join(rec.source.path, "hyperclone.json");
   if (!meta || !fs.existsSync(meta)) return null;
   return checkpointCost(JSON.parse(fs.readFileSync(meta, "utf8")).extra);
-}
-
-/**
- * A fixed subset of `count` items of a task, evenly spaced so it covers every
- * source document (the full task is too slow to score at every evaluation).
- */
-export function taskSubset(task: MultipleChoiceTask, count: number): MultipleChoiceTask {
-  const n = Math.min(count, task.items.length);
-  const step = task.items.length / n;
-  return {
-    name: task.name,
-    items: Array.from({ length: n }, (_, i) => task.items[Math.floor(i * step)]),
-  };
 }
 
 async function saveRunCheckpoint(
@@ -337,6 +355,7 @@ export async function train(
     const ck = await loadCheckpoint(paths.checkpoint);
     params = ck.params;
     state = JSON.parse(fs.readFileSync(path.join(paths.checkpoint, "state.json"), "utf8"));
+    state.cost = { ...zeroCost(), ...state.cost };
     sampler = BatchSampler.restore(splits.train, samplerOpts, state.sampler);
     const mom =
       (await readSafetensors(path.join(paths.checkpoint, "optimizer.safetensors"))).tensors;
@@ -355,7 +374,7 @@ export async function train(
   const model = createModel(modelCfg, params);
   const opt = createAdamW(model.vars, momentsFrom);
   const tokenizerImpl = tokenizerFromInfo(tokenizer);
-  const task = cfg.taskItems > 0 ? taskSubset(await loadBuiltinTask(), cfg.taskItems) : null;
+  const suite = cfg.tasks === "builtin" ? opts.suiteTasks ?? await loadSuite() : null;
 
   const varList = [...model.vars.values()];
   const tokensPerStep = batchSize * seqLen;
@@ -367,40 +386,53 @@ export async function train(
     totalSteps: cfg.steps,
     minRatio: cfg.optim.minLrRatio,
   };
-  const progress = makeProgress(cfg.steps, state.step, opts.progress);
-  let sessionStart = performance.now();
-  const baseWall = state.cost.wallSeconds;
-  const wall = () => baseWall + (performance.now() - sessionStart) / 1000;
-  const syncCost = () => {
-    state.cost.wallSeconds = wall();
-    state.cost.deviceHours = (state.cost.wallSeconds * device.accelerators) / 3600;
-  };
+  // The full log always goes to the run's folder, whatever the display shows.
+  const progress = withLogFile(
+    makeProgress(cfg.steps, state.step, opts.progress, path.basename(path.resolve(outDir))),
+    path.join(outDir, "train.log"),
+  );
+  // Resume-safe: the clock continues the times the checkpoint carried.
+  const clock = new RunClock(state.cost, device);
+  const syncCost = () => clock.sync(state.cost as Required<TrainingCost>);
 
   const evaluate = async (trainLoss: number | null, gradNorm: number | null, lr: number) => {
+    clock.startEval();
     const r = await evaluateBatches(model, valBatches);
     state.cost.evalFlops += evalFlopsEach;
     const extra: Record<string, unknown> = {};
-    if (task) {
+    if (suite) {
       const stats = { tokens: 0 };
-      const t = await scoreTask(task, modelLogProb(model, 16, stats), tokenizerImpl);
+      const sc = await scoreSuite(suite, modelLogProb(model, 16, stats), tokenizerImpl);
       // Attention counted at full window length: a slight over-estimate.
       state.cost.evalFlops += stats.tokens * forwardFlopsPerToken(modelCfg, modelCfg.maxPositions);
+      const items = Object.values(sc.taskScores).reduce((n, t) => n + t.n, 0);
       Object.assign(extra, {
-        taskName: task.name,
-        taskAccuracy: t.acc,
-        taskAccuracyNorm: t.acc_norm,
-        taskStderr: t.acc_stderr,
-        taskItems: t.n,
+        ...sc,
+        // Legacy names (readers of older runs): the suite average.
+        taskName: "builtin",
+        taskAccuracy: sc.avgAccuracy,
+        taskStderr: sc.avgAccuracyStderr,
+        taskItems: items,
       });
     }
     if (cloneRecord) {
-      extra.symmetry = symmetrySummary(modelCfg, await modelToHost(model), {
+      const host = await modelToHost(model);
+      // clone.json written before depth growth existed has no depth fields.
+      const depth = {
+        depth: cloneRecord.depth ?? 1,
+        depthMode: (cloneRecord.depthMode ?? "identity") as DepthMode,
+      };
+      extra.symmetry = symmetrySummary(modelCfg, host, {
         width: cloneRecord.width,
         ffn: cloneRecord.ffn,
         heads: cloneRecord.heads as "more" | "wider",
+        ...depth,
       });
+      // Depth clones: each new layer vs the layer it was copied from.
+      if (depth.depth > 1) extra.depthSymmetry = depthSymmetry(modelCfg, host, depth);
     }
     for (const hook of opts.evalHooks ?? []) Object.assign(extra, await hook(model, state.step));
+    clock.endEval();
     syncCost();
     const line: MetricsLine = {
       step: state.step,
@@ -415,12 +447,21 @@ export async function train(
       deviceHours: state.cost.deviceHours,
       trainFlops: state.cost.trainFlops,
       evalFlops: state.cost.evalFlops,
+      cpuSeconds: state.cost.cpuSeconds,
+      evalDeviceHours: state.cost.evalDeviceHours,
+      deviceHoursBasis: clock.basis,
       ...extra,
     };
     fs.appendFileSync(paths.metrics, JSON.stringify(line) + "\n");
     progress.log(
       `step ${state.step}/${cfg.steps} val ${r.loss.toFixed(4)} acc ${r.accuracy.toFixed(3)}` +
-        (trainLoss === null ? "" : ` train ${trainLoss.toFixed(4)}`) + ` lr ${lr.toExponential(2)}`,
+        (trainLoss === null ? "" : ` train ${trainLoss.toFixed(4)}`) +
+        ` lr ${lr.toExponential(2)}` +
+        (typeof extra.avgAccuracy === "number"
+          ? ` avg-acc ${extra.avgAccuracy.toFixed(3)}±${
+            (extra.avgAccuracyStderr as number).toFixed(3)
+          }`
+          : ""),
     );
     return line;
   };
@@ -504,7 +545,6 @@ export async function train(
     progress.stop();
     disposeAdamW(opt);
     disposeModel(model);
-    sessionStart = performance.now();
   }
 }
 
