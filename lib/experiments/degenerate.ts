@@ -69,7 +69,9 @@ export function specWarnings(spec: Spec, preset?: string): string[] {
     const tokensPerStep = p.data.batchSize * p.data.seqLen;
     const baseTokens = p.target.steps * tokensPerStep;
     for (const s of usedSources(p)) {
-      const srcSteps = p.sources[s].steps;
+      const src = p.sources[s];
+      if ("path" in src) continue; // pretrained: its training is not in this spec
+      const srcSteps = src.steps;
       const srcTokens = srcSteps * tokensPerStep;
       if (baseTokens >= srcTokens) continue;
       out.push(
@@ -108,7 +110,7 @@ export function degenerateSources(exp: Experiment): DegenerateSource[] {
   const out: DegenerateSource[] = [];
   for (const s of exp.grid.sources) {
     const summary = exp.dirs.map((d) => readSummary(path.join(d, "sources", s.id))).find(Boolean);
-    if (!summary) continue;
+    if (!summary?.final) continue; // a pretrained source has no evaluation here
     const loss = summary.final.valLoss;
     if (target < loss) continue;
     out.push({
