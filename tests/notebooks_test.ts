@@ -21,8 +21,9 @@ const NAMES = [
   "04-source-quality-and-size",
   "05-bring-your-own-checkpoint",
   "06-paper-figures",
+  "07-growth-operators",
 ];
-const CHARTING = ["02", "03", "04", "06"];
+const CHARTING = ["02", "03", "04", "06", "07"];
 const VERIFYING = ["01", "05"];
 /** Longest code cell, in lines: a cell does one step. */
 const MAX_CELL_LINES = 12;

@@ -1,10 +1,15 @@
 /**
  * `hc clone SRC_DIR OUT_DIR --width N --ffn M --variant V [--snr-db X] [--seed S]
- * [--heads more|wider] [--tied untie|fold-norm] [--no-verify] [--force]`
+ * [--heads more|wider] [--tied untie|fold-norm] [--depth K]
+ * [--depth-mode identity|stack|interleave] [--no-verify] [--force]`
  *
- * Exit 2 (nothing written) for bad options, an existing OUT_DIR without
- * --force, or a source whose config and tensors disagree; exit 1 (clone
- * removed) when verification finds the logits differ beyond tolerance.
+ * Width and depth grow in one streaming pass; `--width 1 --ffn 1 --depth K`
+ * (or `--depth K` alone) grows depth only. Exit 2 (nothing written) for bad
+ * options, an existing OUT_DIR without --force, or a source whose config and
+ * tensors disagree; exit 1 (clone removed) when verification finds a
+ * function-preserving clone's logits differ beyond tolerance. Depth "stack"
+ * and "interleave" are not function-preserving: verification records the
+ * difference and reports "not function-preserving".
  *
  * @module
  */
@@ -12,7 +17,13 @@ import * as fs from "node:fs";
 import { initBackend } from "../backend.ts";
 import { UsageError } from "../errors.ts";
 import { cloneCheckpoint, CloneVerificationError } from "../clone/checkpoint.ts";
-import { CloneOptionError, HEAD_MODES, TIED_MODES, VARIANTS } from "../clone/options.ts";
+import {
+  CloneOptionError,
+  DEPTH_MODES,
+  HEAD_MODES,
+  TIED_MODES,
+  VARIANTS,
+} from "../clone/options.ts";
 import { paramCount } from "../model/config.ts";
 import { choiceFlag, numFlag, parse, positionals } from "./args.ts";
 
@@ -26,7 +37,7 @@ function factor(raw: unknown, flag: string): number | undefined {
 }
 
 /**
- * Clones a checkpoint directory into a wider one and verifies its logits.
+ * Clones a checkpoint directory into a wider and/or deeper one and verifies its logits.
  *
  * @example
  * ```ts
@@ -43,13 +54,18 @@ export async function cloneCommand(args: string[]): Promise<number> {
     seed: { type: "string" },
     heads: { type: "string" },
     tied: { type: "string" },
+    depth: { type: "string" },
+    "depth-mode": { type: "string" },
     "no-verify": { type: "boolean" },
     force: { type: "boolean" },
     backend: { type: "string" },
   });
   const [src, out] = positionals(p, "clone", ["SRC_DIR", "OUT_DIR"]);
-  const width = factor(p.values.width, "width");
-  if (width === undefined) throw new UsageError("--width N is required");
+  const depth = factor(p.values.depth, "depth");
+  const depthMode = choiceFlag(p, "depth-mode", DEPTH_MODES);
+  // Depth alone is a clone of width 1.
+  const width = factor(p.values.width, "width") ?? (depth !== undefined ? 1 : undefined);
+  if (width === undefined) throw new UsageError("--width N (or --depth K) is required");
   const ffn = factor(p.values.ffn, "ffn");
   const variant = choiceFlag(p, "variant", VARIANTS) ?? "noisy-symmetric";
   const heads = choiceFlag(p, "heads", HEAD_MODES);
@@ -76,6 +92,8 @@ export async function cloneCommand(args: string[]): Promise<number> {
       tied,
       snrDb,
       seed: seedRaw,
+      depth,
+      depthMode,
       verify,
       force: Boolean(p.values.force),
     });
@@ -84,6 +102,10 @@ export async function cloneCommand(args: string[]): Promise<number> {
       variant: r.options.variant,
       width: r.options.width,
       ffn: r.options.ffn,
+      depth: r.options.depth,
+      depthMode: r.options.depthMode,
+      operators: r.record.operators,
+      functionPreserving: r.record.functionPreserving,
       params: paramCount(r.config),
       verification: r.record.verification,
     }));

@@ -18,7 +18,8 @@ commands:
   score   CKPT_DIR --tokens 1,2,3 --out logits.npy
   sample  CKPT_DIR --prompt TEXT [--max-new N] [--temperature T] [--top-k K] [--seed S]
   clone   SRC_DIR OUT_DIR --width N --ffn M --variant V [--snr-db X] [--seed S]
-          [--heads more|wider] [--tied untie|fold-norm] [--no-verify] [--force]
+          [--heads more|wider] [--tied untie|fold-norm] [--depth K]
+          [--depth-mode identity|stack|interleave] [--no-verify] [--force]
   bench   --preset tiny|small|medium [--vs-torch] [--steps N]
   bench-clone
   ablate  SPEC.json --preset quick|standard|paper [--out runs/] [--shard i/n]

@@ -21,7 +21,7 @@ import { writeDirAtomic, writeFileAtomic } from "../io/atomic.ts";
 import { createSafetensorsWriter } from "../io/safetensors.ts";
 import { hfConfigText } from "../io/hf_config.ts";
 import type { ModelConfig } from "../model/config.ts";
-import type { CloneOptions, ResolvedCloneOptions } from "./options.ts";
+import { type CloneOptions, isFunctionPreserving, type ResolvedCloneOptions } from "./options.ts";
 import { type ClonePlan, planClone } from "./plan.ts";
 import { noiseGainOf, verifyClone, type VerifyOptions, type VerifyReport } from "./verify.ts";
 
@@ -48,6 +48,17 @@ export interface CloneCheckpointOptions extends CloneOptions {
   onTensor?: (done: number, total: number, name: string) => void;
 }
 
+/**
+ * Verification of a clone that is not meant to compute its source's function
+ * (depth "stack" / "interleave"): the logit difference is measured for
+ * information; `pass` is null and nothing fails.
+ */
+export type NotPreservingReport = Omit<VerifyReport, "pass"> & {
+  pass: null;
+  status: "not function-preserving";
+  reason: string;
+};
+
 /** Contents of clone.json. */
 export interface CloneRecord {
   source: { path: string; sha256: string };
@@ -58,8 +69,36 @@ export interface CloneRecord {
   tied: string;
   seed: number;
   snrDb: number;
+  /** Depth factor K (1: width only). */
+  depth: number;
+  depthMode: string;
+  /** The growth operators in the order they apply, e.g. ["width n=2 m=2 noisy-symmetric", "depth x2 identity"]. */
+  operators: string[];
+  /** Whether the clone's logits are meant to equal the source's (and were checked as such). */
+  functionPreserving: boolean;
   sourceConfig: ModelConfig;
-  verification: VerifyReport | null;
+  verification: VerifyReport | NotPreservingReport | null;
+}
+
+/**
+ * The growth operators of a clone, in order, as clone.json records them.
+ *
+ * @example
+ * ```ts
+ * import { operatorsOf } from "./checkpoint.ts";
+ * import { validateCloneOptions } from "./options.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * operatorsOf(validateCloneOptions(PRESETS.tiny, { width: 2, depth: 2 }));
+ * // ["width n=2 m=2 noisy-symmetric heads=more tied=fold-norm", "depth x2 identity"]
+ * ```
+ */
+export function operatorsOf(o: ResolvedCloneOptions): string[] {
+  const ops: string[] = [];
+  if (o.width > 1 || o.ffn > 1) {
+    ops.push(`width n=${o.width} m=${o.ffn} ${o.variant} heads=${o.heads} tied=${o.tied}`);
+  }
+  if (o.depth > 1) ops.push(`depth x${o.depth} ${o.depthMode}`);
+  return ops;
 }
 
 /**
@@ -85,10 +124,11 @@ export function sha256File(path: string): Promise<string> {
  * Clones the checkpoint in `srcDir` into `outDir` (atomically: built in a temp
  * directory, renamed at the end). Writes config.json, model.safetensors,
  * hyperclone.json (the source's tokenizer) and clone.json (provenance and
- * verification). With `verify` (default) a clone whose logits differ from the
- * source's beyond the float32 tolerance is removed and a
- * {@link CloneVerificationError} thrown. Bad options throw `CloneOptionError`
- * before anything is written.
+ * verification). With `verify` (default) a function-preserving clone whose
+ * logits differ from the source's beyond the float32 tolerance is removed and
+ * a {@link CloneVerificationError} thrown; a depth "stack"/"interleave" clone
+ * is not function-preserving: its logit difference is recorded, nothing fails.
+ * Bad options throw `CloneOptionError` before anything is written.
  *
  * @example
  * ```ts
@@ -131,24 +171,33 @@ export async function cloneCheckpoint(
         await w.abort();
         throw e;
       }
-      let verification: VerifyReport | null = null;
+      let verification: CloneRecord["verification"] = null;
+      const preserving = isFunctionPreserving(o);
       if (opts.verify ?? true) {
         // Both sides go through the saved files, so whatever the clone relies
         // on (e.g. the folded 1/n of a tied head) must have survived saving.
         const source = await loadCheckpoint(srcDir);
         const clone = await loadCheckpoint(tmp);
-        verification = await verifyClone(source.config, source.params, clone.config, clone.params, {
+        const report = await verifyClone(source.config, source.params, clone.config, clone.params, {
           ...opts.verifyOptions,
           noiseGain: noiseGainOf(o.variant, o.snrDb),
         });
-        if (!verification.pass) {
+        if (!preserving) {
+          verification = {
+            ...report,
+            pass: null,
+            status: "not function-preserving",
+            reason: `depth x${o.depth} ${o.depthMode} repeats trained layers; ` +
+              `logits are not expected to match (difference recorded for information)`,
+          };
+        } else if (!report.pass) {
           throw new CloneVerificationError(
             `clone verification failed: max relative logit difference ${
-              verification.maxRelDiff.toExponential(2)
-            } exceeds tolerance ${verification.tolerance.toExponential(2)}; clone not written`,
-            verification,
+              report.maxRelDiff.toExponential(2)
+            } exceeds tolerance ${report.tolerance.toExponential(2)}; clone not written`,
+            report,
           );
-        }
+        } else verification = report;
       }
       record = {
         source: { path: resolve(srcDir), sha256 },
@@ -159,6 +208,10 @@ export async function cloneCheckpoint(
         tied: o.tied,
         seed: o.seed,
         snrDb: o.snrDb,
+        depth: o.depth,
+        depthMode: o.depthMode,
+        operators: operatorsOf(o),
+        functionPreserving: preserving,
         sourceConfig: reader.config,
         verification,
       };

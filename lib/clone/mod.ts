@@ -16,6 +16,7 @@ export * from "./options.ts";
 export * from "./variants.ts";
 export * from "./tile.ts";
 export * from "./plan.ts";
+export * from "./depth.ts";
 export * from "./verify.ts";
 export * from "./checkpoint.ts";
 export * from "./symmetry.ts";

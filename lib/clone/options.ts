@@ -22,6 +22,18 @@ export type HeadMode = typeof HEAD_MODES[number];
 export const TIED_MODES = ["untie", "fold-norm"] as const;
 /** One of {@link TIED_MODES}. */
 export type TiedMode = typeof TIED_MODES[number];
+/**
+ * How depth grows by a factor K (docs/cloning.md, "Depth"):
+ * "identity": after each source layer, K-1 copies of it whose residual-writing
+ * projections are zero (exact identities; logits preserved);
+ * "stack": the whole stack repeated K times, layer i + jL = layer i (G_stack; not
+ * function-preserving);
+ * "interleave": each layer repeated K times in place, layer iK + j = layer i
+ * (not function-preserving).
+ */
+export const DEPTH_MODES = ["identity", "stack", "interleave"] as const;
+/** One of {@link DEPTH_MODES}. */
+export type DepthMode = typeof DEPTH_MODES[number];
 
 /** Options of a clone; every field but `width` has a default. */
 export interface CloneOptions {
@@ -39,6 +51,10 @@ export interface CloneOptions {
   snrDb?: number;
   /** Seed of the noise; default 0. */
   seed?: number;
+  /** Depth factor K (integer >= 1): the clone has K times the source's layers; default 1. */
+  depth?: number;
+  /** How new layers are made; default "identity" (the function-preserving one). */
+  depthMode?: DepthMode;
 }
 
 /** Options with every default filled in. */
@@ -51,6 +67,8 @@ export const CLONE_DEFAULTS = {
   tied: "fold-norm",
   snrDb: 10,
   seed: 0,
+  depth: 1,
+  depthMode: "identity",
 } as const;
 
 /** A bad clone option or an impossible split (the CLI maps it to exit code 2). */
@@ -108,6 +126,16 @@ export function validateCloneOptions(src: ModelConfig, opts: CloneOptions): Reso
   if (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new CloneOptionError(`clone seed: must be an integer in [0, 2^32), got ${o.seed}`);
   }
+  const depth = o.depth ?? CLONE_DEFAULTS.depth;
+  if (!isPosInt(depth)) {
+    throw new CloneOptionError(`clone depth: must be a positive integer, got ${o.depth}`);
+  }
+  const depthMode = o.depthMode ?? CLONE_DEFAULTS.depthMode;
+  if (!(DEPTH_MODES as readonly unknown[]).includes(depthMode)) {
+    throw new CloneOptionError(
+      `clone depthMode: '${o.depthMode}' is not one of ${DEPTH_MODES.join(", ")}`,
+    );
+  }
   const bad = configProblems(src);
   if (bad.length) throw new CloneOptionError(`clone source config: ${bad[0]}`);
   if (src.numHeads % src.numKvHeads !== 0) {
@@ -129,7 +157,24 @@ export function validateCloneOptions(src: ModelConfig, opts: CloneOptions): Reso
     tied: tied as TiedMode,
     snrDb,
     seed,
+    depth,
+    depthMode: depthMode as DepthMode,
   };
+}
+
+/**
+ * Whether a clone made with these options computes its source's function
+ * (logits equal up to float32 rounding): every width clone does; depth growth
+ * only in "identity" mode (or K = 1).
+ *
+ * @example
+ * ```ts
+ * import { isFunctionPreserving } from "./options.ts";
+ * isFunctionPreserving({ width: 2, depth: 2, depthMode: "stack" }); // false
+ * ```
+ */
+export function isFunctionPreserving(opts: CloneOptions): boolean {
+  return (opts.depth ?? 1) === 1 || (opts.depthMode ?? CLONE_DEFAULTS.depthMode) === "identity";
 }
 
 /**
@@ -141,7 +186,7 @@ export function isMqa(cfg: ModelConfig): boolean {
 }
 
 /**
- * The clone's model config: hidden n*E, FFN m*F, heads n*H ("more") or
+ * The clone's model config: K*L layers, hidden n*E, FFN m*F, heads n*H ("more") or
  * head size n*d ("wider"), KV heads n*Hkv (one stays one, MQA), tie kept only
  * for "fold-norm".
  *
@@ -158,6 +203,7 @@ export function cloneConfig(src: ModelConfig, opts: CloneOptions): ModelConfig {
   const more = o.heads === "more";
   const cfg: ModelConfig = {
     ...src,
+    numLayers: o.depth * src.numLayers,
     hiddenSize: n * src.hiddenSize,
     intermediateSize: o.ffn * src.intermediateSize,
     numHeads: more ? n * src.numHeads : src.numHeads,
@@ -183,7 +229,7 @@ export function cloneConfig(src: ModelConfig, opts: CloneOptions): ModelConfig {
  */
 export function sourceConfigOf(
   clone: ModelConfig,
-  opts: { width: number; ffn?: number; heads?: HeadMode },
+  opts: { width: number; ffn?: number; heads?: HeadMode; depth?: number },
 ): ModelConfig {
   const n = opts.width, m = opts.ffn ?? opts.width;
   const more = (opts.heads ?? "more") === "more";
@@ -198,6 +244,7 @@ export function sourceConfigOf(
   const numHeads = more ? div(clone.numHeads, n, "numHeads") : clone.numHeads;
   return {
     ...clone,
+    numLayers: div(clone.numLayers, opts.depth ?? 1, "numLayers"),
     hiddenSize: div(clone.hiddenSize, n, "hiddenSize"),
     intermediateSize: div(clone.intermediateSize, m, "intermediateSize"),
     numHeads,

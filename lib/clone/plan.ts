@@ -31,6 +31,7 @@ import {
 } from "./tile.ts";
 import { BLOCK_FILLS } from "./variants.ts";
 import { hostTensor } from "../tensor_map.ts";
+import { deepenPlans } from "./depth.ts";
 
 /** How one clone tensor is made. */
 export interface TensorPlan {
@@ -90,6 +91,8 @@ function concat1d(parts: HostTensor[]): HostTensor {
 
 /**
  * Builds the clone plan; validates the options (throws one-line errors).
+ * Width rules run per source layer; depth growth (lib/clone/depth.ts) then
+ * maps every clone layer to its source layer's plan.
  *
  * @example
  * ```ts
@@ -234,8 +237,10 @@ export function planClone(src: ModelConfig, opts: CloneOptions): ClonePlan {
       in: hidden,
     });
   }
+  // Depth: every layer of the K*L-layer clone from its source layer's plan.
+  const all = deepenPlans(byName, src, o.depth, o.depthMode);
   const tensors = paramSpecs(cfg).map((spec) => {
-    const t = byName.get(spec.name);
+    const t = all.get(spec.name);
     if (!t) throw new Error(`clone plan: no rule for tensor ${spec.name}`);
     if (t.shape.join() !== spec.shape.join()) {
       throw new Error(

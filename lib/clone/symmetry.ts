@@ -9,8 +9,10 @@
 import type { ModelConfig } from "../model/config.ts";
 import type { HostTensor, TensorMap } from "../tensor_map.ts";
 import { singularValues as jacobiSingularValues } from "../linalg.ts";
-import { type HeadMode, sourceConfigOf } from "./options.ts";
+import { type DepthMode, type HeadMode, sourceConfigOf } from "./options.ts";
 import { planClone } from "./plan.ts";
+import { depthLayers, layerPrefix } from "./depth.ts";
+import { paramSpecs } from "../model/params.ts";
 import type { AxisMap, LinearTiling } from "./tile.ts";
 
 /** Cosines of one cloned weight matrix (null where that axis has one copy). */
@@ -24,11 +26,14 @@ export interface SymmetryEntry {
   meanCosine: number;
 }
 
-/** Which axes were cloned: the factors (and head mode) used at clone time. */
+/** Which axes were cloned: the factors (and head and depth modes) used at clone time. */
 export interface SymmetryOptions {
   width: number;
   ffn?: number;
   heads?: HeadMode;
+  /** Depth factor of the clone (default 1). */
+  depth?: number;
+  depthMode?: DepthMode;
 }
 
 /**
@@ -100,12 +105,17 @@ export function symmetryReport(
     heads: opts.heads ?? "more",
     tied: cfg.tieWordEmbeddings ? "fold-norm" : "untie",
     variant: "symmetric",
+    depth: opts.depth ?? 1,
+    depthMode: opts.depthMode ?? "identity",
   });
   const out: SymmetryEntry[] = [];
   for (const t of plan.tensors) {
     if (!t.tiling) continue;
     const w = params.get(t.name);
     if (!w) throw new Error(`symmetryReport: params have no tensor ${t.name}`);
+    // An all-zero tensor (a new identity layer's output projection before
+    // training) has no copies to compare.
+    if (w.data.every((x) => x === 0)) continue;
     const o = axisCosines(w, t.tiling, true), i = axisCosines(w, t.tiling, false);
     if (!o.length && !i.length) continue;
     out.push({
@@ -150,6 +160,81 @@ export function symmetrySummary(
     groups.get(k)!.push(e.meanCosine);
   }
   return [...groups].map(([layer, xs]) => ({ layer, meanCosine: mean(xs) }));
+}
+
+/** Cosine between each new layer of a depth clone and the layer it was copied from. */
+export interface DepthSymmetryEntry {
+  /** The new layer, "layer <t>". */
+  layer: string;
+  /** The layer it was copied from at clone time, "layer <s>". */
+  from: string;
+  /**
+   * Mean over the layer's weight matrices that were copies (a new identity
+   * layer's zeroed output projections are left out) of the cosine between
+   * the flattened matrices. 1 at clone time; training lowers it.
+   */
+  meanCosine: number;
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i] * b[i], na += a[i] * a[i], nb += b[i] * b[i];
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+}
+
+/**
+ * Depth symmetry of a clone grown K = `depth` times deeper: for every new
+ * layer, the mean cosine similarity between its weight matrices and those of
+ * the layer it copies (for "identity", the projections zeroed at clone time
+ * are not copies and are left out). A fresh identity or stack clone gives 1
+ * everywhere; with a deterministic optimiser and no dropout, stacked copies
+ * see different inputs and drift, while a new identity layer's copied
+ * matrices get zero gradient until its output projections move (docs/cloning.md).
+ *
+ * @example
+ * ```ts
+ * import { depthSymmetry } from "./symmetry.ts";
+ * import { cloneParams } from "./plan.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * import { initParams } from "../model/params.ts";
+ * const c = cloneParams(PRESETS.tiny, initParams(PRESETS.tiny, 0), { width: 1, depth: 2, depthMode: "stack" });
+ * depthSymmetry(c.config, c.params, { depth: 2, depthMode: "stack" }); // [{ layer: "layer 2", from: "layer 0", meanCosine: 1 }, ...]
+ * ```
+ */
+export function depthSymmetry(
+  cfg: ModelConfig,
+  params: TensorMap,
+  opts: { depth: number; depthMode: DepthMode },
+): DepthSymmetryEntry[] {
+  const K = opts.depth;
+  if (!(K > 1)) return [];
+  if (cfg.numLayers % K !== 0) {
+    throw new Error(`depthSymmetry: numLayers ${cfg.numLayers} is not divisible by depth ${K}`);
+  }
+  const zeroed = opts.depthMode === "identity"
+    ? new Set(
+      cfg.family === "gpt2"
+        ? ["attn.c_proj.weight", "mlp.c_proj.weight"]
+        : ["self_attn.o_proj.weight", "mlp.down_proj.weight"],
+    )
+    : new Set<string>();
+  const p0 = layerPrefix(cfg.family, 0);
+  const matrices = paramSpecs(cfg).filter((s) => s.kind === "matrix" && s.name.startsWith(p0))
+    .map((s) => s.name.slice(p0.length));
+  const out: DepthSymmetryEntry[] = [];
+  for (const l of depthLayers(cfg.numLayers / K, K, opts.depthMode)) {
+    if (l.layer === l.original) continue;
+    const cos: number[] = [];
+    for (const m of matrices) {
+      if (l.zeroed && zeroed.has(m)) continue;
+      const a = params.get(layerPrefix(cfg.family, l.layer) + m);
+      const b = params.get(layerPrefix(cfg.family, l.original) + m);
+      if (!a || !b) throw new Error(`depthSymmetry: params have no tensor for ${m}`);
+      cos.push(cosine(a.data, b.data));
+    }
+    out.push({ layer: `layer ${l.layer}`, from: `layer ${l.original}`, meanCosine: mean(cos) });
+  }
+  return out;
 }
 
 /**

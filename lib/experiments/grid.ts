@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { trainFlopsPerToken } from "../model/config.ts";
 import { parseTrainConfig, type TrainConfig } from "../train/config.ts";
 import type { GridClone, GridFile, GridRun, GridSource } from "./results.ts";
-import type { ResolvedPreset, Spec } from "./spec.ts";
+import type { ResolvedPreset, Spec, SpecCloneOptions } from "./spec.ts";
 import { UsageError } from "../errors.ts";
 
 /**
@@ -78,21 +78,57 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
     evalBatches: p.evalBatches,
     checkpointEvery: p.checkpointEvery,
   };
-  // Sources: only the ones some init uses, in name order.
-  const used = [...new Set(p.inits.flatMap((i) => (i.kind === "random" ? [] : [i.source])))]
-    .sort();
+  const clones = new Map<string, GridClone>();
+  const noisy = (variant: string) => variant.startsWith("noisy");
+  const addClone = (
+    sourceName: string,
+    source: string,
+    opts: SpecCloneOptions,
+    variant: string,
+    seed: number,
+  ): string => {
+    const options = { ...opts, seed } as GridClone["options"];
+    // Noise-free variants give the same clone for every seed: share it.
+    if (!noisy(variant)) options.snrDb = 0;
+    const id = `${sourceName}-${variant}-${shortHash({ source, options }, 8)}`;
+    clones.set(id, { id, source, options });
+    return id;
+  };
+  // Sources: the ones some init uses and the stages they grow from, each
+  // after the source it is cloned from (staged growth).
+  const used = new Set<string>();
+  const need = (n: string) => {
+    used.add(n);
+    const from = p.sources[n].from?.source;
+    if (from && !used.has(from)) need(from);
+  };
+  for (const i of p.inits) if (i.kind !== "random") need(i.source);
   const sources: GridSource[] = [];
   const sourceId: Record<string, string> = {};
-  for (const n of used) {
+  for (const n of p.sourceOrder.filter((x) => used.has(x))) {
     const s = p.sources[n];
+    // A staged source starts from a clone of its earlier stage.
+    const init = s.from
+      ? `clones/${
+        addClone(
+          s.from.source,
+          sourceId[s.from.source],
+          p.sourceCloneOptions[n],
+          s.from.variant,
+          s.from.noiseSeed ?? (noisy(s.from.variant) ? s.seed : 0),
+        )
+      }`
+      : undefined;
     const config = parseTrainConfig(
       drop({
         ...shared,
-        model: s.model,
+        // A staged source's model is its clone's (the spec checked the shape).
+        model: init ? undefined : s.model,
         optim: s.optim,
         steps: s.steps,
         seed: s.seed,
         dropout: s.dropout,
+        init,
       }),
       `sources.${n}`,
     );
@@ -100,7 +136,6 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
     sourceId[n] = id;
     sources.push({ id, name: n, config });
   }
-  const clones = new Map<string, GridClone>();
   const runs: GridRun[] = [];
   const seqLen = p.data.seqLen;
   p.inits.forEach((init, i) => {
@@ -122,15 +157,13 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
         );
       } else if (init.kind === "clone") {
         source = sourceId[init.source];
-        const noisy = init.variant.startsWith("noisy");
-        // Noise-free variants give the same clone for every seed: share it.
-        const options = {
-          ...p.cloneOptions[i]!,
-          seed: init.noiseSeed ?? (noisy ? seed : 0),
-        } as GridClone["options"];
-        if (!noisy) options.snrDb = 0;
-        clone = `${init.source}-${init.variant}-${shortHash({ source, options }, 8)}`;
-        clones.set(clone, { id: clone, source, options });
+        clone = addClone(
+          init.source,
+          source,
+          p.cloneOptions[i]!,
+          init.variant,
+          init.noiseSeed ?? (noisy(init.variant) ? seed : 0),
+        );
         config = parseTrainConfig(
           drop({
             ...target,
@@ -233,9 +266,37 @@ export function shardOf(
   const runs = grid.runs.filter((_, i) => i % shard.count === shard.index - 1);
   const needClones = new Set(runs.map((r) => r.clone).filter((c): c is string => c !== null));
   const needSources = new Set(runs.map((r) => r.source).filter((s): s is string => s !== null));
+  // Staged sources need the clone they start from and its source, recursively.
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const s of grid.sources) {
+      const c = needSources.has(s.id) ? stageCloneOf(s) : null;
+      if (c && !needClones.has(c)) needClones.add(c), grew = true;
+    }
+    for (const c of grid.clones) {
+      if (needClones.has(c.id) && !needSources.has(c.source)) {
+        needSources.add(c.source), grew = true;
+      }
+    }
+  }
   return {
     sources: grid.sources.filter((s) => needSources.has(s.id)),
     clones: grid.clones.filter((c) => needClones.has(c.id)),
     runs,
   };
+}
+
+/**
+ * The clone a staged source starts from (its `init` under clones/), or null
+ * for a source trained from random init.
+ *
+ * @example
+ * ```ts
+ * import { stageCloneOf } from "./grid.ts";
+ * stageCloneOf({ id: "s", name: "s", config: { init: "clones/a-symmetric-1234" } } as never); // "a-symmetric-1234"
+ * ```
+ */
+export function stageCloneOf(s: GridSource): string | null {
+  const m = /^clones\/(.+)$/.exec(s.config.init ?? "");
+  return m ? m[1] : null;
 }

@@ -20,7 +20,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type MetricsLine, readMetrics, readSummary, type RunSummary } from "../train/loop.ts";
+import {
+  type MetricsLine,
+  readMetrics,
+  readSummary,
+  type RunSummary,
+  totalCost,
+} from "../train/loop.ts";
 import type { TrainingCost } from "../train/loop.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { type Curve, type SeedSummary, speedupOverSeeds } from "../eval/speedup.ts";
@@ -75,6 +81,9 @@ export interface GridClone {
     tied: string;
     snrDb: number;
     seed: number;
+    /** Depth growth (absent: width only). */
+    depth?: number;
+    depthMode?: string;
   };
 }
 
@@ -194,7 +203,7 @@ function sourceCostOf(dirs: string[], sourceId: string | null): TrainingCost | n
   if (!sourceId) return null;
   for (const d of dirs) {
     const s = readSummary(path.join(d, "sources", sourceId));
-    if (s) return s.cost;
+    if (s) return totalCost(s); // a staged source carries its earlier stages
   }
   return null;
 }

@@ -16,7 +16,7 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { readSummary, train, type TrainOptions } from "../train/loop.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { cloneCheckpoint } from "../clone/checkpoint.ts";
-import { canonicalJson, shardOf } from "./grid.ts";
+import { canonicalJson, shardOf, stageCloneOf } from "./grid.ts";
 import {
   computeResults,
   type GridFile,
@@ -128,13 +128,13 @@ export async function runGrid(
     trained.push(dir);
   };
 
-  for (const s of mine.sources) {
-    await trainOne(`source ${s.id}`, s.config, path.join(expDir, "sources", s.id));
-  }
-  for (const c of mine.clones) {
+  const makeClone = async (c: GridFile["clones"][number]) => {
     const dir = path.join(expDir, "clones", c.id);
-    if (fs.existsSync(path.join(dir, "clone.json"))) continue;
-    log(`clone ${c.id}: ${c.options.variant} x${c.options.width} from ${c.source}`);
+    if (fs.existsSync(path.join(dir, "clone.json"))) return;
+    const depth = c.options.depth && c.options.depth > 1
+      ? ` depth x${c.options.depth} ${c.options.depthMode}`
+      : "";
+    log(`clone ${c.id}: ${c.options.variant} x${c.options.width}${depth} from ${c.source}`);
     await cloneCheckpoint(
       path.join(expDir, "sources", c.source, "checkpoint"),
       dir,
@@ -144,7 +144,15 @@ export async function runGrid(
         force: true,
       } as Parameters<typeof cloneCheckpoint>[2],
     );
+  };
+  // Sources come in stage order: a staged source's clone is made from its
+  // (already trained) earlier stage just before it trains.
+  for (const s of mine.sources) {
+    const stage = stageCloneOf(s);
+    if (stage) await makeClone(mine.clones.find((c) => c.id === stage)!);
+    await trainOne(`source ${s.id}`, s.config, path.join(expDir, "sources", s.id));
   }
+  for (const c of mine.clones) await makeClone(c);
   for (const r of mine.runs) {
     const dir = path.join(expDir, "runs", r.id);
     const { config, ...record } = r;

@@ -23,9 +23,13 @@ import {
 } from "../train/config.ts";
 import {
   cloneConfig,
-  type CloneOptions,
+  DEPTH_MODES,
+  type DepthMode,
   HEAD_MODES,
+  type HeadMode,
   TIED_MODES,
+  type TiedMode,
+  type VariantName,
   VARIANTS,
 } from "../clone/options.ts";
 
@@ -39,7 +43,29 @@ const name = z.string().regex(
 /** Optimiser fields that override a default schedule (all optional). */
 export const OptimOverrideSchema = OptimSchema.partial().strict();
 
-/** A source model: trained once per preset, cached by a hash of its config. */
+/** How a model is cloned from a source (clone inits and staged sources). */
+const cloneFields = {
+  source: z.string(),
+  variant: z.enum(VARIANTS),
+  /** Hidden-width factor; default target hiddenSize / source hiddenSize. */
+  width: pos.optional(),
+  /** FFN factor; default target intermediateSize / source intermediateSize. */
+  ffn: pos.optional(),
+  heads: z.enum(HEAD_MODES).default("more"),
+  tied: z.enum(TIED_MODES).default("fold-norm"),
+  snrDb: z.number().finite().default(10),
+  /** Depth factor; default target numLayers / source numLayers. */
+  depth: pos.optional(),
+  /** How new layers are made when depth > 1 (docs/cloning.md, "Depth"). */
+  depthMode: z.enum(DEPTH_MODES).default("identity"),
+};
+
+/**
+ * A source model: trained once per preset, cached by a hash of its config.
+ * With `from` it is itself grown from another source (staged growth: e.g.
+ * 32 -> 64 wide, trained, then cloned again into the target); its cost
+ * then includes every earlier stage.
+ */
 export const SourceSchema = z.object({
   model: ModelSpecSchema,
   steps: pos,
@@ -47,6 +73,12 @@ export const SourceSchema = z.object({
   /** Seed of the source's init and data order (one source for all target seeds). */
   seed: int.nonnegative().default(0),
   dropout: z.number().min(0).lt(1).optional(),
+  /** Staged growth: start from a clone of another source instead of random init. */
+  from: z.object({
+    ...cloneFields,
+    /** Noise seed; default the source's seed. */
+    noiseSeed: int.nonnegative().optional(),
+  }).strict().optional(),
 }).strict();
 
 /** The target model and its training budget. */
@@ -74,15 +106,7 @@ export const InitSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("clone"),
     ...common,
-    source: z.string(),
-    variant: z.enum(VARIANTS),
-    /** Hidden-width factor; default target hiddenSize / source hiddenSize. */
-    width: pos.optional(),
-    /** FFN factor; default target intermediateSize / source intermediateSize. */
-    ffn: pos.optional(),
-    heads: z.enum(HEAD_MODES).default("more"),
-    tied: z.enum(TIED_MODES).default("fold-norm"),
-    snrDb: z.number().finite().default(10),
+    ...cloneFields,
     /** Noise seed; default: the run's seed (noisy variants), 0 otherwise. */
     noiseSeed: int.nonnegative().optional(),
   }).strict(),
@@ -138,6 +162,22 @@ export type Preset = z.infer<typeof PresetSchema>;
 /** One initialisation of a preset. */
 export type InitSpec = z.infer<typeof InitSchema>;
 
+/**
+ * Resolved clone options of a spec (noise seed not set). `depth` and
+ * `depthMode` are present only for depth growth (depth > 1), so width-only
+ * clones keep the ids they had before depth existed.
+ */
+export interface SpecCloneOptions {
+  width: number;
+  ffn: number;
+  variant: VariantName;
+  heads: HeadMode;
+  tied: TiedMode;
+  snrDb: number;
+  depth?: number;
+  depthMode?: DepthMode;
+}
+
 /** A preset with everything resolved: labels, baseline, models, clone options. */
 export interface ResolvedPreset extends Preset {
   name: string;
@@ -146,7 +186,11 @@ export interface ResolvedPreset extends Preset {
   targetModel: ModelConfig;
   sourceModels: Record<string, ModelConfig>;
   /** Clone options per init index (null for non-clone inits), noise seed not set. */
-  cloneOptions: (Required<Omit<CloneOptions, "seed">> | null)[];
+  cloneOptions: (SpecCloneOptions | null)[];
+  /** Staged sources: the clone options each is grown with (sources with `from`). */
+  sourceCloneOptions: Record<string, SpecCloneOptions>;
+  /** Source names in training order (every staged source after the one it grows from). */
+  sourceOrder: string[];
 }
 
 /** A validated spec: every preset resolved. */
@@ -283,6 +327,29 @@ function resolvePreset(
       );
     }
   }
+  const sourceCloneOptions: Record<string, SpecCloneOptions> = {};
+  for (const [n, s] of Object.entries(p.sources)) {
+    if (!s.from) continue;
+    const at = where(["sources", n, "from", "source"]);
+    if (!(s.from.source in p.sources) || s.from.source === n) {
+      throw new SpecError(
+        `${at}: '${s.from.source}' is not another source of this preset (defined: ${
+          Object.keys(p.sources).join(", ")
+        })`,
+      );
+    }
+  }
+  const sourceOrder = stageOrder(p.sources, where);
+  for (const [n, s] of Object.entries(p.sources)) {
+    if (!s.from) continue;
+    sourceCloneOptions[n] = resolveClone(
+      s.from,
+      sourceModels[s.from.source],
+      sourceModels[n],
+      `sources.${n}.model`,
+      where(["sources", n, "from"]),
+    );
+  }
   if (p.data.seqLen > targetModel.maxPositions) {
     throw new SpecError(
       `${
@@ -311,41 +378,10 @@ function resolvePreset(
       );
     }
     if (init.kind === "keep-training") return cloneOptions.push(null);
-    const src = sourceModels[init.source];
-    const at = ["inits", i];
-    const width = init.width ??
-      ratio(targetModel.hiddenSize, src.hiddenSize, "hiddenSize", init.source, where(at));
-    const ffn = init.ffn ??
-      ratio(
-        targetModel.intermediateSize,
-        src.intermediateSize,
-        "intermediateSize",
-        init.source,
-        where(at),
-      );
-    const opts = {
-      width,
-      ffn,
-      variant: init.variant,
-      heads: init.heads,
-      tied: init.tied,
-      snrDb: init.snrDb,
-    };
-    const cfg = wrap(at, () => cloneConfig(src, opts));
-    for (const f of SHAPE_FIELDS) {
-      if (cfg[f] !== targetModel[f]) {
-        const smaller = typeof cfg[f] === "number" &&
-          (targetModel[f] as number) < (src[f] as number);
-        throw new SpecError(
-          `${where(at)}: a ${width}x/${ffn}x clone of source '${init.source}' has ${f} ${
-            cfg[f]
-          } but target.model.${f} is ${targetModel[f]}${
-            smaller ? " (target smaller than source)" : ""
-          }; make the target the clone's shape`,
-        );
-      }
-    }
-    cloneOptions.push(opts);
+    const at = where(["inits", i]);
+    cloneOptions.push(
+      resolveClone(init, sourceModels[init.source], targetModel, "target.model", at),
+    );
   });
   const randoms = p.inits.map((x, i) => ({ x, l: labels[i] })).filter((o) => o.x.kind === "random");
   const baseline = p.baseline ?? randoms[0]?.l;
@@ -366,7 +402,81 @@ function resolvePreset(
     targetModel,
     sourceModels,
     cloneOptions,
+    sourceCloneOptions,
+    sourceOrder,
   };
+}
+
+/** Source names, each after the source it is grown from; a cycle is a SpecError. */
+function stageOrder(
+  sources: Preset["sources"],
+  where: (p: (string | number)[]) => string,
+): string[] {
+  const order: string[] = [];
+  const visit = (n: string, path: string[]) => {
+    if (order.includes(n)) return;
+    if (path.includes(n)) {
+      throw new SpecError(
+        `${where(["sources", n, "from"])}: staged sources form a cycle (${
+          [...path, n].join(" -> ")
+        }); a source cannot grow from itself`,
+      );
+    }
+    const from = sources[n].from?.source;
+    if (from) visit(from, [...path, n]);
+    order.push(n);
+  };
+  for (const n of Object.keys(sources).sort()) visit(n, []);
+  return order;
+}
+
+/**
+ * Clone options that grow source model `src` into exactly the model `into`
+ * (factors default to the shape ratios); a mismatch is a SpecError at `at`
+ * naming `intoField`.
+ */
+function resolveClone(
+  c: Pick<
+    Extract<InitSpec, { kind: "clone" }>,
+    "source" | "variant" | "width" | "ffn" | "heads" | "tied" | "snrDb" | "depth" | "depthMode"
+  >,
+  src: ModelConfig,
+  into: ModelConfig,
+  intoField: string,
+  at: string,
+): SpecCloneOptions {
+  const width = c.width ?? ratio(into.hiddenSize, src.hiddenSize, "hiddenSize", c.source, at);
+  const ffn = c.ffn ??
+    ratio(into.intermediateSize, src.intermediateSize, "intermediateSize", c.source, at);
+  const depth = c.depth ?? ratio(into.numLayers, src.numLayers, "numLayers", c.source, at);
+  const opts: SpecCloneOptions = {
+    width,
+    ffn,
+    variant: c.variant,
+    heads: c.heads,
+    tied: c.tied,
+    snrDb: c.snrDb,
+    ...(depth > 1 ? { depth, depthMode: c.depthMode } : {}),
+  };
+  let cfg: ModelConfig;
+  try {
+    cfg = cloneConfig(src, opts);
+  } catch (e) {
+    throw new SpecError(`${at}: ${(e as Error).message.replace(/^[^:]*: /, "")}`);
+  }
+  for (const f of SHAPE_FIELDS) {
+    if (cfg[f] !== into[f]) {
+      const smaller = typeof cfg[f] === "number" && (into[f] as number) < (src[f] as number);
+      throw new SpecError(
+        `${at}: a ${width}x/${ffn}x${
+          depth > 1 ? `/depth ${depth}x` : ""
+        } clone of source '${c.source}' has ${f} ${cfg[f]} but ${intoField}.${f} is ${into[f]}${
+          smaller ? " (target smaller than source)" : ""
+        }; make the target the clone's shape`,
+      );
+    }
+  }
+  return opts;
 }
 
 /**

@@ -44,7 +44,8 @@ import { modelLogProb } from "../eval/logprob.ts";
 import { loadSuite, scoreSuite } from "../eval/suite.ts";
 import type { MultipleChoiceTask } from "../eval/multiple_choice.ts";
 import { CLONE_FILE, type CloneRecord } from "../clone/checkpoint.ts";
-import { symmetrySummary } from "../clone/symmetry.ts";
+import { depthSymmetry, symmetrySummary } from "../clone/symmetry.ts";
+import type { DepthMode } from "../clone/options.ts";
 import { type DeviceHoursBasis, RunClock } from "./device_time.ts";
 
 /**
@@ -197,10 +198,19 @@ export function readMetrics(outDir: string): MetricsLine[] {
   return out;
 }
 
-/** The cost a checkpoint directory carries (its hyperclone.json `training`). */
+/**
+ * The whole training history a checkpoint carries (its hyperclone.json):
+ * its own run's cost (`training`) plus the cost of the model that run started
+ * from (`sourceTraining`, itself cumulative). Staged growth (32 -> 64, train,
+ * -> 128) thus charges every stage exactly once. The only place stage costs
+ * are summed.
+ */
 export function checkpointCost(extra: Record<string, unknown> | undefined): TrainingCost | null {
-  const t = (extra?.training ?? extra?.sourceTraining) as TrainingCost | undefined;
-  return t && typeof t.deviceHours === "number" ? t : null;
+  const ok = (t: unknown): t is TrainingCost =>
+    typeof t === "object" && t !== null && typeof (t as TrainingCost).deviceHours === "number";
+  const own = ok(extra?.training) ? extra.training : null;
+  const before = ok(extra?.sourceTraining) ? extra.sourceTraining : null;
+  return own ? addCost(before, own) : before;
 }
 
 function addCost(a: TrainingCost | null, b: TrainingCost): TrainingCost {
@@ -406,11 +416,20 @@ export async function train(
       });
     }
     if (cloneRecord) {
-      extra.symmetry = symmetrySummary(modelCfg, await modelToHost(model), {
+      const host = await modelToHost(model);
+      // clone.json written before depth growth existed has no depth fields.
+      const depth = {
+        depth: cloneRecord.depth ?? 1,
+        depthMode: (cloneRecord.depthMode ?? "identity") as DepthMode,
+      };
+      extra.symmetry = symmetrySummary(modelCfg, host, {
         width: cloneRecord.width,
         ffn: cloneRecord.ffn,
         heads: cloneRecord.heads as "more" | "wider",
+        ...depth,
       });
+      // Depth clones: each new layer vs the layer it was copied from.
+      if (depth.depth > 1) extra.depthSymmetry = depthSymmetry(modelCfg, host, depth);
     }
     for (const hook of opts.evalHooks ?? []) Object.assign(extra, await hook(model, state.step));
     clock.endEval();
