@@ -46,6 +46,7 @@ export {
   checkpointTensorReader,
   loadCheckpoint,
   loadCheckpointConfig,
+  loadCheckpointTokenizer,
   saveCheckpoint,
 } from "./lib/io/checkpoint.ts";
 export { fromHfConfig, toHfConfig } from "./lib/io/hf_config.ts";
@@ -53,7 +54,16 @@ export { openSafetensors, readSafetensors, writeSafetensors } from "./lib/io/saf
 export { decodeNpy, encodeNpy } from "./lib/io/npy.ts";
 
 // Data
-export { byteTokenizer, type Tokenizer, tokenizerFromInfo } from "./lib/data/tokenizer.ts";
+export {
+  byteCount,
+  byteTokenizer,
+  type Tokenizer,
+  tokenizerFromInfo,
+  type TokenizerInfo,
+} from "./lib/data/tokenizer.ts";
+export { hfTokenizer, loadHfTokenizer, TokenizerError } from "./lib/data/hf_tokenizer.ts";
+export { trainBpe } from "./lib/data/bpe_train.ts";
+export { builtinBpe, resolveTokenizer } from "./lib/data/tokenizer_choice.ts";
 export { loadBrownDocuments } from "./lib/data/brown.ts";
 export { loadCorpus, tokenizeSplits } from "./lib/data/corpus.ts";
 export { BatchSampler, fixedBatches } from "./lib/data/sampler.ts";
@@ -150,3 +160,4 @@ export {
   verificationRow,
 } from "./lib/notebooks/helpers.ts";
 export { cloneTrainConfig, sourceConfig } from "./lib/notebooks/presets.ts";
+export { evaluateCheckpoint, smallBpeCheckpoint, trainFurther } from "./lib/notebooks/byo.ts";

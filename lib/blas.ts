@@ -172,9 +172,9 @@ export function loadBlas(threads: number): BlasInfo | BlasAbsent {
         );
       }
       return {
-        reason: `no CBLAS library found (${
-          candidates.join(", ")
-        }); install libopenblas0-pthread or set HC_BLAS=/path/to/libcblas.so`,
+        reason: `no CBLAS library loaded (${
+          errors.join("; ")
+        }); install libopenblas0-pthread, set HC_BLAS=/path/to/libcblas.so, or allow FFI (--allow-ffi)`,
       };
     }
   }

@@ -225,7 +225,8 @@ Deno.test("unigram and uniform baselines give the add-one smoothed and uniform l
 
 Deno.test("a trained tiny model beats chance on the built-in cloze task by more than 3 standard errors; an untrained one does not", async () => {
   // n = 1000 items: one standard error at chance is sqrt(0.25 * 0.75 / 999) = 0.0137, so the
-  // trained model must score above 0.25 + 3 * SE ~ 0.29; a 500-step tiny model scores ~0.31-0.34.
+  // trained model must score above 0.25 + 3 * SE ~ 0.29; the 600-step tiny model (experiments/configs/tiny.json) scores
+  // ~0.33 (500 steps gave 0.29-0.32 depending on the matmul kernels: too close to the line).
   const task = await loadBuiltinTask(); // brown-cloze-v1
   assert.equal(task.name, "brown-cloze-v1");
   const out = await Deno.makeTempDir({ prefix: "hc-eval-model-" });
@@ -234,10 +235,10 @@ Deno.test("a trained tiny model beats chance on the built-in cloze task by more 
       model: { preset: "tiny" },
       data: { source: "brown", seqLen: 64, batchSize: 16 },
       optim: { lr: 0.01, warmupSteps: 30, minLrRatio: 0.1, weightDecay: 0.1, gradClip: 1 },
-      steps: 500,
-      evalEvery: 500,
+      steps: 600,
+      evalEvery: 600,
       evalBatches: 2,
-      checkpointEvery: 500,
+      checkpointEvery: 600,
       seed: 0,
     });
     const summary = await train(cfg, out, { progress: "silent" });

@@ -249,7 +249,7 @@ Deno.test("OPENBLAS_CORETYPE from CPU flags: SkylakeX for AVX-512, Haswell for A
   assert.equal(coreTypeFromCpuFlags("Features\t: neon\n"), undefined);
 });
 
-Deno.test("hc bench names the native path and its threads in the device label (--threads 1 too); HC_BLAS=off names XNNPACK; a bad HC_BLAS exits 2", async () => {
+Deno.test("hc bench names the native path and its threads in the device label (--threads 1 too); HC_BLAS=off or no library names XNNPACK (one line says why); a bad HC_BLAS exits 2", async () => {
   const run = async (env: Record<string, string>, extra: string[] = []) => {
     const r = await new Deno.Command(Deno.execPath(), {
       args: [
@@ -284,6 +284,26 @@ Deno.test("hc bench names the native path and its threads in the device label (-
   const off = await run({ HC_BLAS: "off" });
   assert.equal(off.code, 0, off.err);
   assert.match(JSON.parse(off.out).device, /^wasm-simd \(XNNPACK matmuls\), 2 threads, /);
+  // No library loadable (here: no FFI permission): XNNPACK, and one line that says so.
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys",
+      "lib/cli/main.ts",
+      ...["bench", "--preset", "tiny", "--steps", "1", "--warmup", "0", "--threads", "1"],
+    ],
+    env: { HC_BACKEND: "wasm" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const none = { out: new TextDecoder().decode(r.stdout), err: new TextDecoder().decode(r.stderr) };
+  assert.equal(r.code, 0, none.err);
+  assert.match(JSON.parse(none.out).device, /^wasm-simd \(XNNPACK matmuls\), 1 thread, /);
+  const said = none.err.split("\n").filter((l) => /matmuls run on XNNPACK/.test(l));
+  assert.equal(said.length, 1, none.err);
+  assert.match(said[0], /no CBLAS library loaded .*--allow-ffi/);
   const bad = await run({ HC_BLAS: "/nonexistent/libnothing.so" });
   assert.equal(bad.code, 2, bad.err);
   assert.match(

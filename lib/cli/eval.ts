@@ -1,6 +1,7 @@
 /**
  * `hc eval CKPT_DIR [--split validation|test] [--data PATH] [--tasks builtin,FILE]`
- * prints one JSON object: loss, perplexity, next-token accuracy, per-task
+ * prints one JSON object: loss (nats per token), lossPerByte (nats per UTF-8
+ * byte, comparable across tokenizers), perplexity, next-token accuracy, per-task
  * acc / acc_norm with standard errors plus the task's reported `score`
  * (acc_norm when its choices differ in byte length, else acc), and the
  * average accuracy over the scored tasks with its standard error
@@ -25,6 +26,7 @@ import {
   WHOLE_TASK,
 } from "../eval/suite.ts";
 import { loadSplits } from "../train/loop.ts";
+import { byteCount } from "../data/tokenizer.ts";
 import { choiceFlag, intFlag, parse, positionals } from "./args.ts";
 import { openCheckpoint } from "./load.ts";
 
@@ -96,10 +98,12 @@ export async function evalCommand(args: string[]): Promise<number> {
   const seqLen = intFlag(p, "seq-len") ?? Math.min(128, model.config.maxPositions);
   const batchSize = intFlag(p, "batch-size") ?? 16;
   const count = intFlag(p, "batches") ?? 16;
-  const tokens = loadSplits((p.values.data as string | undefined) ?? "brown", tokenizer.info)[
+  const tokens = loadSplits((p.values.data as string | undefined) ?? "brown", tokenizer)[
     split === "test" ? "test" : "validation"
   ];
-  const r = await evaluateBatches(model, fixedBatches(tokens, { batchSize, seqLen, count }));
+  const batches = fixedBatches(tokens, { batchSize, seqLen, count });
+  const r = await evaluateBatches(model, batches);
+  const bytes = batches.reduce((n, b) => n + byteCount(tokenizer, b.targets), 0);
   const tasks: Record<string, unknown> = {};
   const results: Record<string, TaskResult> = {};
   const lp = modelLogProb(model);
@@ -120,6 +124,9 @@ export async function evalCommand(args: string[]): Promise<number> {
     checkpoint: dir,
     split: split === "test" ? "test" : "validation",
     loss: r.loss,
+    lossPerByte: (r.loss * r.tokens) / bytes,
+    bytesPerToken: bytes / r.tokens,
+    tokenizer: tokenizer.info,
     perplexity: r.perplexity,
     accuracy: r.accuracy,
     tokens: r.tokens,

@@ -7,12 +7,15 @@
 import * as fs from "node:fs";
 import { initBackend } from "../backend.ts";
 import { UsageError } from "../errors.ts";
-import { loadCheckpoint } from "../io/checkpoint.ts";
+import { loadCheckpoint, loadCheckpointTokenizer } from "../io/checkpoint.ts";
 import { createModel, type Model } from "../model/model.ts";
-import { type Tokenizer, tokenizerFromInfo } from "../data/tokenizer.ts";
+import type { Tokenizer } from "../data/tokenizer.ts";
 
 /**
- * Initialises the backend, loads `dir` and builds its model.
+ * Initialises the backend, loads `dir` and builds its model. The tokenizer is
+ * the folder's tokenizer.json when present (else the byte tokenizer its
+ * hyperclone.json names); a malformed one or a vocabulary mismatch is a
+ * UsageError (exit 2).
  *
  * @example
  * ```ts
@@ -28,11 +31,12 @@ export async function openCheckpoint(
     throw new UsageError(`${dir}: no such checkpoint directory`);
   }
   await initBackend(backend);
-  let ck;
+  let ck, tokenizer;
   try {
+    tokenizer = await loadCheckpointTokenizer(dir);
     ck = await loadCheckpoint(dir);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  return { model: createModel(ck.config, ck.params), tokenizer: tokenizerFromInfo(ck.tokenizer) };
+  return { model: createModel(ck.config, ck.params), tokenizer };
 }

@@ -15,11 +15,12 @@ usage: deno task hc <command> [options]
 commands:
   train   --config FILE --out DIR [--resume] [--init CKPT] [--backend B]
   eval    CKPT_DIR [--split validation|test] [--data PATH] [--tasks builtin|builtin:NAME,FILE.jsonl]
-  score   CKPT_DIR --tokens 1,2,3 --out logits.npy
+  score   CKPT_DIR (--tokens 1,2,3 | --text TEXT) --out logits.npy
   sample  CKPT_DIR --prompt TEXT [--max-new N] [--temperature T] [--top-k K] [--seed S]
   clone   SRC_DIR OUT_DIR --width N --ffn M --variant V [--snr-db X] [--seed S]
           [--heads more|wider] [--tied untie|fold-norm] [--depth K]
           [--depth-mode identity|stack|interleave] [--no-verify] [--force]
+  tokenizer train --vocab 1024|4096 --out DIR [--data brown|PATH]
   bench   --preset tiny|small|medium [--vs-torch] [--steps N]
   bench-clone
   ablate  SPEC.json --preset quick|standard|paper [--out runs/] [--shard i/n]
@@ -51,6 +52,7 @@ const commands: Record<string, () => Promise<Command>> = {
   score: async () => (await import("./score.ts")).scoreCommand,
   sample: async () => (await import("./sample.ts")).sampleCommand,
   clone: async () => (await import("./clone.ts")).cloneCommand,
+  tokenizer: async () => (await import("./tokenizer.ts")).tokenizerCommand,
   bench: async () => (await import("./bench.ts")).benchCommand,
   "bench-clone": async () => (await import("./bench.ts")).benchCloneCommand,
   ablate: async () => (await import("./ablate.ts")).ablateCommand,

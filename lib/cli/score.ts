@@ -1,6 +1,8 @@
 /**
- * `hc score CKPT_DIR --tokens 1,2,3 --out logits.npy`: the logits at each
- * position as a float32 NumPy array [T, V] (written atomically).
+ * `hc score CKPT_DIR (--tokens 1,2,3 | --text TEXT) --out logits.npy`: the
+ * logits at each position as a float32 NumPy array [T, V] (written
+ * atomically). `--text` is encoded with the checkpoint's tokenizer; the ids
+ * are printed with the output's shape.
  *
  * @module
  */
@@ -18,11 +20,13 @@ import { openCheckpoint } from "./load.ts";
  * ```ts
  * import { scoreCommand } from "./score.ts";
  * await scoreCommand(["runs/demo/checkpoint", "--tokens", "72,105", "--out", "logits.npy"]);
+ * await scoreCommand(["runs/demo/checkpoint", "--text", "Hi", "--out", "logits.npy"]);
  * ```
  */
 export async function scoreCommand(args: string[]): Promise<number> {
   const p = parse("score", args, {
     tokens: { type: "string" },
+    text: { type: "string" },
     out: { type: "string" },
     backend: { type: "string" },
   });
@@ -30,23 +34,33 @@ export async function scoreCommand(args: string[]): Promise<number> {
   const out = p.values.out as string | undefined;
   if (!out) throw new UsageError("--out FILE.npy is required");
   const raw = p.values.tokens as string | undefined;
-  if (!raw) throw new UsageError("--tokens 1,2,3 is required");
-  const ids = raw.split(",").map((s) => Number(s.trim()));
-  const { model } = await openCheckpoint(dir, p.values.backend as string | undefined);
+  const text = p.values.text as string | undefined;
+  if ((raw === undefined) === (text === undefined)) {
+    throw new UsageError("give exactly one of --tokens 1,2,3 and --text TEXT");
+  }
+  const { model, tokenizer } = await openCheckpoint(dir, p.values.backend as string | undefined);
+  const ids = raw !== undefined
+    ? raw.split(",").map((s) => Number(s.trim()))
+    : Array.from(tokenizer.encode(text!));
+  if (ids.length === 0) throw new UsageError("--text: encodes to no tokens; give some text");
   const V = model.config.vocabSize;
   const bad = ids.findIndex((x) => !Number.isInteger(x) || x < 0 || x >= V);
   if (bad >= 0) {
     throw new UsageError(
-      `--tokens: entry ${bad} ('${raw.split(",")[bad]}') is not an id in [0, ${V})`,
+      `--tokens: entry ${bad} ('${raw?.split(",")[bad]}') is not an id in [0, ${V})`,
     );
   }
   if (ids.length > model.config.maxPositions) {
     throw new UsageError(
-      `--tokens: ${ids.length} tokens exceed maxPositions ${model.config.maxPositions}`,
+      `--${
+        raw !== undefined ? "tokens" : "text"
+      }: ${ids.length} tokens exceed maxPositions ${model.config.maxPositions}`,
     );
   }
   const [logits] = await logitsOf(model, [new Int32Array(ids)]);
   await writeFileAtomic(out, encodeNpy(logits, [ids.length, V]));
-  console.log(JSON.stringify({ out, shape: [ids.length, V] }));
+  console.log(
+    JSON.stringify({ out, shape: [ids.length, V], ...(text !== undefined ? { ids } : {}) }),
+  );
   return 0;
 }

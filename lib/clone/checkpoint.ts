@@ -19,6 +19,7 @@ import {
 } from "../io/checkpoint.ts";
 import { writeDirAtomic, writeFileAtomic } from "../io/atomic.ts";
 import { createSafetensorsWriter } from "../io/safetensors.ts";
+import { readTokenizerFiles } from "../data/hf_tokenizer.ts";
 import { hfConfigText } from "../io/hf_config.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { type CloneOptions, isFunctionPreserving, type ResolvedCloneOptions } from "./options.ts";
@@ -123,7 +124,8 @@ export function sha256File(path: string): Promise<string> {
 /**
  * Clones the checkpoint in `srcDir` into `outDir` (atomically: built in a temp
  * directory, renamed at the end). Writes config.json, model.safetensors,
- * hyperclone.json (the source's tokenizer) and clone.json (provenance and
+ * hyperclone.json (the source's tokenizer), the source's tokenizer files
+ * (tokenizer.json, ...) when it has them, and clone.json (provenance and
  * verification). With `verify` (default) a function-preserving clone whose
  * logits differ from the source's beyond the float32 tolerance is removed and
  * a {@link CloneVerificationError} thrown; a depth "stack"/"interleave" clone
@@ -154,6 +156,10 @@ export async function cloneCheckpoint(
     await writeDirAtomic(outDir, async (tmp) => {
       await writeFileAtomic(join(tmp, CONFIG_FILE), hfConfigText(p.config));
       await writeFileAtomic(join(tmp, META_FILE), JSON.stringify(meta, null, 2) + "\n");
+      // The clone keeps its source's vocabulary, so it keeps its tokenizer files.
+      for (const [name, bytes] of Object.entries(await readTokenizerFiles(srcDir) ?? {})) {
+        await writeFileAtomic(join(tmp, name), bytes);
+      }
       const w = await createSafetensorsWriter(
         join(tmp, WEIGHTS_FILE),
         p.tensors.map((t) => ({ name: t.name, shape: t.shape })),

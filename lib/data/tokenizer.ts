@@ -2,6 +2,8 @@
  * Tokenizers turn text into integer ids and back. The kit ships a byte-level
  * tokenizer (UTF-8 bytes, vocabulary 256): it needs no training, never meets
  * an unknown symbol, and keeps the embedding small enough for CPU runs.
+ * Hugging Face tokenizers (tokenizer.json) live in `hf_tokenizer.ts`; they
+ * carry their files, which checkpoints store next to the weights.
  *
  * @module
  */
@@ -16,10 +18,12 @@
  * ```
  */
 export interface TokenizerInfo {
-  /** Tokenizer kind, e.g. `"byte"`. */
+  /** Tokenizer kind: `"byte"`, or `"hf"` (tokenizer.json next to the weights). */
   type: string;
   /** Number of distinct ids; every id is in [0, vocabSize). */
   vocabSize: number;
+  /** For `"hf"`: SHA-256 of tokenizer.json (tells tokenizers apart in caches). */
+  sha256?: string;
 }
 
 /**
@@ -39,6 +43,28 @@ export interface Tokenizer {
   encode(text: string): Int32Array;
   /** Ids to text; invalid sequences decode to U+FFFD rather than throwing. */
   decode(ids: ArrayLike<number>): string;
+  /** Files a checkpoint stores so the tokenizer can be rebuilt (e.g. tokenizer.json). */
+  files?: Record<string, Uint8Array>;
+  /** UTF-8 bytes each id decodes to, when that is fixed per id (byte-level tokenizers). */
+  byteLengths?: Int32Array | null;
+}
+
+/**
+ * UTF-8 bytes that `ids` stand for: exact for byte-level tokenizers (a table
+ * per id), otherwise the byte length of their decoded text.
+ *
+ * @example
+ * ```ts
+ * import { byteCount, byteTokenizer } from "./tokenizer.ts";
+ * byteCount(byteTokenizer, byteTokenizer.encode("héllo")); // 6
+ * ```
+ */
+export function byteCount(tokenizer: Tokenizer, ids: ArrayLike<number>): number {
+  const table = tokenizer.byteLengths;
+  if (!table) return utf8Encoder.encode(tokenizer.decode(ids)).length;
+  let n = 0;
+  for (let i = 0; i < ids.length; i++) n += table[ids[i]];
+  return n;
 }
 
 const utf8Encoder = new TextEncoder();
@@ -57,6 +83,7 @@ const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
  */
 export const byteTokenizer: Tokenizer = {
   info: { type: "byte", vocabSize: 256 },
+  byteLengths: new Int32Array(256).fill(1),
   encode(text: string): Int32Array {
     return Int32Array.from(utf8Encoder.encode(text));
   },
@@ -93,7 +120,13 @@ export function tokenizerFromInfo(info: TokenizerInfo): Tokenizer {
     }
     return byteTokenizer;
   }
+  if (info?.type === "hf") {
+    throw new Error(
+      `tokenizer.type "hf" needs its tokenizer.json; load it with loadCheckpointTokenizer(dir) ` +
+        `or loadHfTokenizer(path)`,
+    );
+  }
   throw new Error(
-    `tokenizer.type ${JSON.stringify(info?.type)} is unknown; supported types: "byte"`,
+    `tokenizer.type ${JSON.stringify(info?.type)} is unknown; supported types: "byte", "hf"`,
   );
 }

@@ -8,8 +8,11 @@
  * The text is used exactly as written: put the separating space at the start
  * of each choice yourself (context without a trailing space, choices starting
  * with `" "`). As in the harness, trailing whitespace of a context is moved to
- * the front of each continuation before tokenising, which changes nothing for
- * a byte tokenizer. Unknown fields (e.g. `"id"`) are allowed and ignored.
+ * the front of each continuation before tokenising, and with any tokenizer
+ * (bytes, BPE) the continuation's tokens are those of `encode(context +
+ * continuation)` after the first `encode(context).length`, so the split falls
+ * at a token boundary ({@link encodePair}). Unknown fields (e.g. `"id"`) are
+ * allowed and ignored.
  *
  * The model is abstract ({@link LogProbFn}) so scoring is testable without
  * tensors.

@@ -51,7 +51,8 @@ export interface DegenerateSource {
  */
 function historySteps(p: ResolvedPreset, name: string, seen = new Set<string>()): number {
   const s = p.sources[name];
-  if (!s || seen.has(name)) return 0;
+  // A pretrained source's own training is not in this spec: it counts nothing here.
+  if (!s || "path" in s || seen.has(name)) return 0;
   seen.add(name);
   return s.steps + (s.from ? historySteps(p, s.from.source, seen) : 0);
 }
@@ -81,13 +82,15 @@ export function specWarnings(spec: Spec, preset?: string): string[] {
     const tokensPerStep = p.data.batchSize * p.data.seqLen;
     const baseTokens = p.target.steps * tokensPerStep;
     for (const s of usedSources(p)) {
+      const src = p.sources[s];
+      if ("path" in src) continue; // pretrained: its training is not in this spec
       const srcSteps = historySteps(p, s);
       const srcTokens = srcSteps * tokensPerStep;
       if (baseTokens >= srcTokens) continue;
       out.push(
         `${spec.file}: preset ${name}: the random baseline trains ${p.target.steps} steps ` +
           `(${baseTokens} tokens), fewer than source '${s}' (${srcSteps} steps${
-            p.sources[s].from ? " over its stages" : ""
+            "from" in src && src.from ? " over its stages" : ""
           }, ${srcTokens} ` +
           `tokens); it may never get below that source's final loss, and then the speed-ups ` +
           `of every init starting from '${s}' are undefined. Give target.steps >= ${srcSteps}.`,
@@ -121,7 +124,7 @@ export function degenerateSources(exp: Experiment): DegenerateSource[] {
   const out: DegenerateSource[] = [];
   for (const s of exp.grid.sources) {
     const summary = exp.dirs.map((d) => readSummary(path.join(d, "sources", s.id))).find(Boolean);
-    if (!summary) continue;
+    if (!summary?.final) continue; // a pretrained source has no evaluation here
     const loss = summary.final.valLoss;
     if (target < loss) continue;
     out.push({

@@ -8,10 +8,12 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { trainFlopsPerToken } from "../model/config.ts";
 import { parseTrainConfig, type TrainConfig } from "../train/config.ts";
 import type { GridClone, GridFile, GridRun, GridSource } from "./results.ts";
-import type { ResolvedPreset, Spec, SpecCloneOptions } from "./spec.ts";
+import { fromOf, type ResolvedPreset, type Spec, type SpecCloneOptions } from "./spec.ts";
 import { UsageError } from "../errors.ts";
 
 /**
@@ -46,6 +48,8 @@ export function shortHash(value: unknown, length = 10): string {
   return createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, length);
 }
 
+const hasTokenizer = (dir: string) => existsSync(join(dir, "tokenizer.json"));
+
 function drop<T extends Record<string, unknown>>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
@@ -72,7 +76,7 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
       })`,
     );
   }
-  const shared = {
+  const sharedBase = {
     data: p.data,
     evalEvery: p.evalEvery,
     evalBatches: p.evalBatches,
@@ -99,14 +103,28 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
   const used = new Set<string>();
   const need = (n: string) => {
     used.add(n);
-    const from = p.sources[n].from?.source;
+    const from = fromOf(p.sources[n])?.source;
     if (from && !used.has(from)) need(from);
   };
   for (const i of p.inits) if (i.kind !== "random") need(i.source);
   const sources: GridSource[] = [];
   const sourceId: Record<string, string> = {};
+  // Runs share one tokenizer: the preset's, else a pretrained source's own.
+  const pre = [...used].sort().map((n) => p.sources[n]).find((s) =>
+    "path" in s && hasTokenizer(s.path)
+  );
+  const tokenizer = p.tokenizer ?? (pre && "path" in pre ? pre.path : undefined);
+  const shared = { ...sharedBase, tokenizer };
   for (const n of p.sourceOrder.filter((x) => used.has(x))) {
     const s = p.sources[n];
+    if ("path" in s) {
+      const cost = { wallSeconds: 0, evalFlops: 0, ...s.cost };
+      const config = parseTrainConfig({ init: s.path, steps: 1 }, `sources.${n}`);
+      const id = `${n}-${shortHash({ pretrained: { path: s.path, cost } })}`;
+      sourceId[n] = id;
+      sources.push({ id, name: n, config, pretrained: { path: s.path, cost } });
+      continue;
+    }
     // A staged source starts from a clone of its earlier stage.
     const init = s.from
       ? `clones/${
@@ -177,6 +195,7 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
         kind = "control";
         source = sourceId[init.source];
         const s = p.sources[init.source];
+        const srcOptim = "path" in s ? {} : s.optim;
         // FLOPs-matched: the small model trains as many FLOPs as the target budget.
         const steps = init.steps ?? Math.round(
           p.target.steps * trainFlopsPerToken(p.targetModel, seqLen) /
@@ -192,7 +211,7 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
             evalEvery: Math.max(1, Math.round(p.evalEvery * per)),
             checkpointEvery: Math.max(1, Math.round(p.checkpointEvery * per)),
             init: `sources/${source}/checkpoint`,
-            optim: { ...s.optim, ...init.optim },
+            optim: { ...srcOptim, ...init.optim },
             dropout: init.dropout,
           }),
           label,

@@ -65,7 +65,10 @@ export interface GridSource {
   id: string;
   /** Name of the source in the spec. */
   name: string;
+  /** How it is trained (for a pretrained source: only names the folder, never run). */
   config: TrainConfig;
+  /** An existing checkpoint folder used as the source, with the cost the spec gives it. */
+  pretrained?: { path: string; cost: TrainingCost };
 }
 
 /** One clone checkpoint in grid.json. */

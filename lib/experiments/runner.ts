@@ -20,6 +20,7 @@ import { canonicalJson, shardOf, stageCloneOf } from "./grid.ts";
 import {
   computeResults,
   type GridFile,
+  type GridSource,
   loadExperiment,
   type ResultsFile,
   resultsJson,
@@ -148,6 +149,10 @@ export async function runGrid(
   // Sources come in stage order: a staged source's clone is made from its
   // (already trained) earlier stage just before it trains.
   for (const s of mine.sources) {
+    if (s.pretrained) {
+      await linkPretrained(path.join(expDir, "sources", s.id), s.pretrained);
+      continue;
+    }
     const stage = stageCloneOf(s);
     if (stage) await makeClone(mine.clones.find((c) => c.id === stage)!);
     await trainOne(`source ${s.id}`, s.config, path.join(expDir, "sources", s.id));
@@ -166,6 +171,20 @@ export async function runGrid(
   }
   const results = await writeResults([expDir]);
   return { expDir, trained, skipped, results };
+}
+
+/**
+ * A pretrained source as a finished source run: `checkpoint` links to the
+ * user's folder (no copy of its weights) and summary.json carries the cost the
+ * spec gives it, so clones and controls find it where a trained source would be.
+ */
+async function linkPretrained(dir: string, pre: NonNullable<GridSource["pretrained"]>) {
+  const target = path.resolve(pre.path);
+  const link = path.join(dir, "checkpoint");
+  fs.mkdirSync(dir, { recursive: true });
+  if (!fs.existsSync(link)) fs.symlinkSync(target, link, "dir");
+  const summary = { done: true, steps: pre.cost.steps, cost: pre.cost, pretrained: target };
+  await writeFileAtomic(path.join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
 }
 
 /** Step of a run directory's last checkpoint (0 when none): where a resume starts. */

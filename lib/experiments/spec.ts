@@ -10,6 +10,10 @@
  * @module
  */
 import { z } from "zod";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fromHfConfig } from "../io/hf_config.ts";
+import { hfTokenizerInfo, TOKENIZER_JSON } from "../data/hf_tokenizer.ts";
 import { UsageError } from "../errors.ts";
 import { type ModelConfig } from "../model/config.ts";
 import {
@@ -66,7 +70,7 @@ const cloneFields = {
  * 32 -> 64 wide, trained, then cloned again into the target); its cost
  * then includes every earlier stage.
  */
-export const SourceSchema = z.object({
+export const TrainedSourceSchema = z.object({
   model: ModelSpecSchema,
   steps: pos,
   optim: OptimOverrideSchema.default({}),
@@ -80,6 +84,29 @@ export const SourceSchema = z.object({
     noiseSeed: int.nonnegative().optional(),
   }).strict().optional(),
 }).strict();
+
+/**
+ * A source that already exists: a checkpoint folder (e.g. a downloaded Hugging
+ * Face model) used as is. Its training cost is what the user says (default 0),
+ * charged to clones on the "with source" axis like a trained source's.
+ */
+export const PretrainedSourceSchema = z.object({
+  path: z.string().min(1),
+  cost: z.object({
+    trainFlops: z.number().min(0).default(0),
+    deviceHours: z.number().min(0).default(0),
+    tokens: z.number().min(0).default(0),
+    steps: z.number().min(0).default(0),
+  }).strict().default({}),
+}).strict();
+
+/** A source: trained here (possibly staged), or an existing checkpoint folder. */
+export const SourceSchema = z.union([TrainedSourceSchema, PretrainedSourceSchema]);
+
+/** The stage a source grows from (none for a pretrained or random-init source). */
+export function fromOf(s: z.infer<typeof SourceSchema>) {
+  return "path" in s ? undefined : s.from;
+}
 
 /** The target model and its training budget. */
 export const TargetSchema = z.object({
@@ -135,6 +162,11 @@ export const PresetSchema = z.object({
   /** Label of the random init every other init is compared with (default: the first). */
   baseline: name.optional(),
   sources: z.record(name, SourceSchema).default({}),
+  /**
+   * Tokenizer of every run ("byte", "bpe-4096", a path); default: a
+   * pretrained source's own tokenizer.json when it has one, else bytes.
+   */
+  tokenizer: z.string().min(1).optional(),
   target: TargetSchema,
   inits: z.array(InitSchema).min(1),
 }).strict();
@@ -281,9 +313,36 @@ const SHAPE_FIELDS = [
   "maxPositions",
 ] as const;
 
-function modelOf(model: unknown, steps: number, where: string): ModelConfig {
+function modelOf(model: unknown, steps: number, where: string, vocab?: number): ModelConfig {
   // resolveModel names the field as `<where>: model.<field>`; seqLen is checked by the caller.
-  return resolveModel(parseTrainConfig({ model, steps, data: { seqLen: 1 } }, where), where);
+  return resolveModel(parseTrainConfig({ model, steps, data: { seqLen: 1 } }, where), where, vocab);
+}
+
+/** Vocabulary of a preset's `tokenizer` (the models' vocabSize follows it, as in training). */
+function tokenizerVocab(choice: string, at: string): number {
+  if (choice === "byte") return 256;
+  const m = /^bpe-(\d+)$/.exec(choice);
+  if (m) return Number(m[1]);
+  const file = existsSync(join(choice, TOKENIZER_JSON)) ? join(choice, TOKENIZER_JSON) : choice;
+  try {
+    return hfTokenizerInfo({ [TOKENIZER_JSON]: readFileSync(file) }, choice).vocabSize;
+  } catch (e) {
+    throw new SpecError(`${at}: ${(e as Error).message}`);
+  }
+}
+
+function pretrainedConfig(dir: string, at: string): ModelConfig {
+  const file = join(dir, "config.json");
+  if (!existsSync(file)) {
+    throw new SpecError(
+      `${at}: ${dir} has no config.json; give a checkpoint folder (config.json + model.safetensors)`,
+    );
+  }
+  try {
+    return fromHfConfig(JSON.parse(readFileSync(file, "utf8")), file);
+  } catch (e) {
+    throw new SpecError(`${at}: ${(e as Error).message}`);
+  }
 }
 
 /** Validates one merged preset object; `where(path)` names a field in the file. */
@@ -315,10 +374,16 @@ function resolvePreset(
       throw new SpecError(`${where(at)}: ${msg}`);
     }
   };
-  const targetModel = wrap(["target"], () => modelOf(p.target.model, p.target.steps, "target"));
+  const vocab = p.tokenizer ? tokenizerVocab(p.tokenizer, where(["tokenizer"])) : undefined;
+  const targetModel = wrap(
+    ["target"],
+    () => modelOf(p.target.model, p.target.steps, "target", vocab),
+  );
   const sourceModels: Record<string, ModelConfig> = {};
   for (const [n, s] of Object.entries(p.sources)) {
-    sourceModels[n] = wrap(["sources", n], () => modelOf(s.model, s.steps, `sources.${n}`));
+    sourceModels[n] = "path" in s
+      ? pretrainedConfig(s.path, where(["sources", n, "path"]))
+      : wrap(["sources", n], () => modelOf(s.model, s.steps, `sources.${n}`, vocab));
     if (p.data.seqLen > sourceModels[n].maxPositions) {
       throw new SpecError(
         `${where(["data", "seqLen"])}: ${p.data.seqLen} exceeds source '${n}' maxPositions ${
@@ -329,7 +394,7 @@ function resolvePreset(
   }
   const sourceCloneOptions: Record<string, SpecCloneOptions> = {};
   for (const [n, s] of Object.entries(p.sources)) {
-    if (!s.from) continue;
+    if ("path" in s || !s.from) continue;
     const at = where(["sources", n, "from", "source"]);
     if (!(s.from.source in p.sources) || s.from.source === n) {
       throw new SpecError(
@@ -341,7 +406,7 @@ function resolvePreset(
   }
   const sourceOrder = stageOrder(p.sources, where);
   for (const [n, s] of Object.entries(p.sources)) {
-    if (!s.from) continue;
+    if ("path" in s || !s.from) continue;
     sourceCloneOptions[n] = resolveClone(
       s.from,
       sourceModels[s.from.source],
@@ -422,7 +487,7 @@ function stageOrder(
         }); a source cannot grow from itself`,
       );
     }
-    const from = sources[n].from?.source;
+    const from = fromOf(sources[n])?.source;
     if (from) visit(from, [...path, n]);
     order.push(n);
   };

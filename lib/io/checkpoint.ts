@@ -1,7 +1,8 @@
 /**
  * Checkpoints: a directory with Hugging Face `config.json` and
  * `model.safetensors` (so `from_pretrained` loads it) plus `hyperclone.json`
- * (format version, tokenizer, caller extras). Saving is atomic per directory;
+ * (format version, tokenizer, caller extras), and a Hugging Face tokenizer's
+ * files (tokenizer.json, ...) when the model has one. Saving is atomic per directory;
  * loading validates every tensor name and shape against the config and also
  * accepts HF's own GPT-2 files (unprefixed names, attention-mask buffers).
  *
@@ -11,7 +12,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Family, ModelConfig } from "../model/config.ts";
 import { paramSpecs } from "../model/params.ts";
-import type { TokenizerInfo } from "../data/tokenizer.ts";
+import { type Tokenizer, tokenizerFromInfo, type TokenizerInfo } from "../data/tokenizer.ts";
+import {
+  hfTokenizer,
+  hfTokenizerInfo,
+  readTokenizerFiles,
+  TOKENIZER_JSON,
+  TokenizerError,
+} from "../data/hf_tokenizer.ts";
 import { type HostTensor, sizeOf, type TensorMap } from "../tensor_map.ts";
 import { pathExists, writeDirAtomic, writeFileAtomic } from "./atomic.ts";
 import { hfConfigText, readHfConfig } from "./hf_config.ts";
@@ -67,8 +75,11 @@ export const CHECKPOINT_FORMAT = 1;
 
 /** Options of {@link saveCheckpoint}. */
 export interface SaveOptions {
-  /** Defaults to the byte tokenizer `{type: "byte", vocabSize: 256}`. */
-  tokenizer?: TokenizerInfo;
+  /**
+   * Defaults to the byte tokenizer `{type: "byte", vocabSize: 256}`. A
+   * tokenizer with `files` (Hugging Face) has them written into the directory.
+   */
+  tokenizer?: TokenizerInfo | Tokenizer;
   /** Any JSON the caller wants back from {@link loadCheckpoint} (e.g. a training-state pointer). */
   extra?: Record<string, unknown>;
   /** Replace an existing directory. */
@@ -158,9 +169,10 @@ function checkTokenizer(t: unknown, src: string, cfg: ModelConfig): TokenizerInf
     throw new Error(`${src}: tokenizer.vocabSize must be a positive integer, got ${v}`);
   }
   if (v > cfg.vocabSize) {
-    throw new Error(
-      `${src}: tokenizer.vocabSize ${v} exceeds the model's vocab_size ${cfg.vocabSize}; ` +
-        `pass a matching tokenizer`,
+    // A larger model vocabulary is fine (HF models pad it, e.g. Pythia 50277 -> 50304).
+    throw new TokenizerError(
+      `${src}: the tokenizer has ${v} tokens but the model's vocab_size is ${cfg.vocabSize}; ` +
+        `ids >= ${cfg.vocabSize} would have no embedding. Use the model's own tokenizer`,
     );
   }
   return { ...(o as object), type: o.type, vocabSize: v } as TokenizerInfo;
@@ -187,11 +199,9 @@ export async function saveCheckpoint(
   opts: SaveOptions = {},
 ): Promise<void> {
   const configText = hfConfigText(cfg); // throws on an invalid config
-  const tokenizer = checkTokenizer(
-    opts.tokenizer ?? { type: "byte", vocabSize: 256 },
-    "saveCheckpoint",
-    cfg,
-  );
+  const tok = opts.tokenizer ?? { type: "byte", vocabSize: 256 };
+  const tokFiles = "encode" in tok ? tok.files ?? {} : {};
+  const tokenizer = checkTokenizer("encode" in tok ? tok.info : tok, "saveCheckpoint", cfg);
   const specs = paramSpecs(cfg);
   const known = new Set(specs.map((s) => s.name));
   for (const spec of specs) {
@@ -223,6 +233,9 @@ export async function saveCheckpoint(
   await writeDirAtomic(dir, async (tmp) => {
     await writeFileAtomic(join(tmp, CONFIG_FILE), configText);
     await writeFileAtomic(join(tmp, META_FILE), metaText);
+    for (const [name, bytes] of Object.entries(tokFiles)) {
+      await writeFileAtomic(join(tmp, name), bytes);
+    }
     const names = specs.map((s) => s.name).sort();
     const w = await createSafetensorsWriter(
       join(tmp, WEIGHTS_FILE),
@@ -244,7 +257,11 @@ async function readMeta(
   cfg: ModelConfig,
 ): Promise<{ tokenizer: TokenizerInfo; extra: Record<string, unknown> }> {
   const path = join(dir, META_FILE);
+  const files = await readTokenizerFiles(dir);
+  // A folder's tokenizer.json is its tokenizer (as in Hugging Face folders).
+  const hf = files && checkTokenizer(hfTokenizerInfo(files, dir), join(dir, TOKENIZER_JSON), cfg);
   if (!(await pathExists(path))) {
+    if (hf) return { tokenizer: hf, extra: {} };
     // A plain HF checkpoint: only a 256-entry vocabulary can be the byte tokenizer.
     return {
       tokenizer: cfg.vocabSize === 256
@@ -271,10 +288,46 @@ async function readMeta(
   if (typeof extra !== "object" || extra === null || Array.isArray(extra)) {
     throw new Error(`${path}: extra must be an object`);
   }
-  return {
-    tokenizer: checkTokenizer(meta.tokenizer, path, cfg),
-    extra: extra as Record<string, unknown>,
-  };
+  const recorded = checkTokenizer(meta.tokenizer, path, cfg);
+  if (recorded.type === "hf" && !hf) {
+    throw new TokenizerError(
+      `${path} names a Hugging Face tokenizer but ${join(dir, TOKENIZER_JSON)} is missing; ` +
+        `copy the tokenizer files into the checkpoint`,
+    );
+  }
+  return { tokenizer: hf ?? recorded, extra: extra as Record<string, unknown> };
+}
+
+/**
+ * The tokenizer of a checkpoint folder: its tokenizer.json (with
+ * tokenizer_config.json) when present, else the one hyperclone.json names.
+ * Throws a TokenizerError (exit 2) naming the file for a malformed
+ * tokenizer.json or a tokenizer with more ids than the model's vocab_size.
+ *
+ * @example
+ * ```ts
+ * import { loadCheckpointTokenizer } from "./checkpoint.ts";
+ * const tok = await loadCheckpointTokenizer("/tmp/hc-ckpt");
+ * tok.decode(tok.encode("hello")); // "hello"
+ * ```
+ */
+export async function loadCheckpointTokenizer(dir: string): Promise<Tokenizer> {
+  const cfg = await loadCheckpointConfig(dir);
+  const { tokenizer } = await readMeta(dir, cfg);
+  if (tokenizer.type === "unknown") {
+    throw new TokenizerError(
+      `${dir}: no ${TOKENIZER_JSON}, and vocab_size ${cfg.vocabSize} is not the byte tokenizer's ` +
+        `256; copy the model's tokenizer files (${TOKENIZER_JSON}) into the folder`,
+    );
+  }
+  if (tokenizer.type !== "hf") {
+    try {
+      return tokenizerFromInfo(tokenizer);
+    } catch (e) {
+      throw new TokenizerError(`${join(dir, META_FILE)}: ${(e as Error).message}`);
+    }
+  }
+  return hfTokenizer((await readTokenizerFiles(dir))!, dir);
 }
 
 /**

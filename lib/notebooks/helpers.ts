@@ -7,10 +7,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
+import { loadCheckpoint, loadCheckpointTokenizer, saveCheckpoint } from "../io/checkpoint.ts";
 import { createModel, disposeModel } from "../model/model.ts";
 import { sample } from "../model/sample.ts";
-import { tokenizerFromInfo } from "../data/tokenizer.ts";
 import { PRESETS } from "../model/config.ts";
 import { initParams } from "../model/params.ts";
 import type { VerifyReport } from "../clone/verify.ts";
@@ -31,7 +30,7 @@ export async function sampleText(
   opts: { maxNewTokens?: number; temperature?: number; seed?: number } = {},
 ): Promise<string> {
   const ck = await loadCheckpoint(dir);
-  const tok = tokenizerFromInfo(ck.tokenizer);
+  const tok = await loadCheckpointTokenizer(dir);
   const model = createModel(ck.config, ck.params);
   try {
     const ids = await sample(model, tok.encode(prompt), {

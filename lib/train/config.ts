@@ -87,6 +87,12 @@ export const TrainConfigSchema = z.object({
   model: ModelSpecSchema.optional(),
   /** Start from this checkpoint directory (e.g. a clone) instead of random init. */
   init: z.string().optional(),
+  /**
+   * "byte" (default), "bpe-1024" / "bpe-4096" (byte-level BPE trained on the
+   * built-in corpus) or a tokenizer.json path. With `init`, the checkpoint's own
+   * tokenizer is used and this must name the same one.
+   */
+  tokenizer: z.string().min(1).optional(),
   /** Dropout for this run (overrides the model's; lets a clone train with dropout). */
   dropout: z.number().min(0).lt(1).optional(),
   data: DataSchema.default({}),
@@ -151,6 +157,8 @@ export function parseTrainConfig(value: unknown, file = "config"): TrainConfig {
 
 /**
  * The ModelConfig a training config describes (preset, then explicit sizes).
+ * With `tokenizerVocab` (the config names a tokenizer), vocabSize is the
+ * tokenizer's unless model.vocabSize is given, which must then be at least it.
  *
  * @example
  * ```ts
@@ -158,8 +166,20 @@ export function parseTrainConfig(value: unknown, file = "config"): TrainConfig {
  * const m = resolveModel(parseTrainConfig({ model: { preset: "tiny" }, steps: 1 }));
  * ```
  */
-export function resolveModel(cfg: TrainConfig, file = "config"): ModelConfig {
+export function resolveModel(
+  cfg: TrainConfig,
+  file = "config",
+  tokenizerVocab?: number,
+): ModelConfig {
   const spec = cfg.model ?? {};
+  if (tokenizerVocab !== undefined && spec.vocabSize !== undefined) {
+    if (spec.vocabSize < tokenizerVocab) {
+      throw new ConfigError(
+        `${file}: model.vocabSize: ${spec.vocabSize} is smaller than the tokenizer's ` +
+          `${tokenizerVocab} tokens; drop model.vocabSize (it follows the tokenizer) or raise it`,
+      );
+    }
+  }
   let base: ModelConfig | undefined;
   if (spec.preset) {
     base = PRESETS[spec.preset];
@@ -185,7 +205,10 @@ export function resolveModel(cfg: TrainConfig, file = "config"): ModelConfig {
       ...(sizes.numHeads !== undefined ? {} : { numKvHeads }),
     };
   }
-  const merged = defaultConfig(family, { ...inherited, ...sizes });
+  const fromTok = tokenizerVocab !== undefined && sizes.vocabSize === undefined
+    ? { vocabSize: tokenizerVocab }
+    : {};
+  const merged = defaultConfig(family, { ...inherited, ...sizes, ...fromTok });
   if (cfg.dropout !== undefined) merged.dropout = cfg.dropout;
   const problems = configProblems(merged);
   if (problems.length) throw new ConfigError(`${file}: model.${problems[0]}`);

@@ -29,7 +29,14 @@ import {
   modelToHost,
 } from "../model/model.ts";
 import { loadCorpus, tokenizeSplits } from "../data/corpus.ts";
-import { byteTokenizer, tokenizerFromInfo, type TokenizerInfo } from "../data/tokenizer.ts";
+import {
+  byteCount,
+  byteTokenizer,
+  type Tokenizer,
+  tokenizerFromInfo,
+  type TokenizerInfo,
+} from "../data/tokenizer.ts";
+import { runTokenizer } from "./tokenizer.ts";
 import { type Batch, BatchSampler, fixedBatches, type SamplerState } from "../data/sampler.ts";
 import { evaluateBatches } from "../eval/evaluate.ts";
 import { adamwStep, createAdamW, disposeAdamW } from "./adamw.ts";
@@ -74,6 +81,8 @@ export interface MetricsLine {
   tokens: number;
   trainLoss: number | null;
   valLoss: number;
+  /** valLoss in nats per UTF-8 byte of the validation text (comparable across tokenizers). */
+  valLossPerByte?: number;
   valPerplexity: number;
   valAccuracy: number;
   lr: number;
@@ -222,12 +231,16 @@ function addCost(a: TrainingCost | null, b: TrainingCost): TrainingCost {
 
 const dataCache = new Map<string, Record<"train" | "validation" | "test", Int32Array>>();
 
-/** Tokenised splits of a data source (cached per process). */
-export function loadSplits(source: string, tokenizer: TokenizerInfo = byteTokenizer.info) {
-  const key = `${source}|${tokenizer.type}`;
+/** Tokenised splits of a data source (cached per process and tokenizer). */
+export function loadSplits(
+  source: string,
+  tokenizer: TokenizerInfo | Tokenizer = byteTokenizer,
+) {
+  const tok = "encode" in tokenizer ? tokenizer : tokenizerFromInfo(tokenizer);
+  const key = `${source}|${tok.info.type}|${tok.info.sha256 ?? ""}`;
   let s = dataCache.get(key);
   if (!s) {
-    s = tokenizeSplits(loadCorpus(source), tokenizerFromInfo(tokenizer));
+    s = tokenizeSplits(loadCorpus(source), tok);
     dataCache.set(key, s);
   }
   return s;
@@ -251,7 +264,7 @@ async function saveRunCheckpoint(
   model: Model,
   opt: { m: Map<string, tf.Variable>; v: Map<string, tf.Variable> },
   state: RunState,
-  tokenizer: TokenizerInfo,
+  tokenizer: Tokenizer,
   sourceCost: TrainingCost | null,
 ): Promise<void> {
   const params = await modelToHost(model);
@@ -294,6 +307,8 @@ export async function train(
 ): Promise<RunSummary> {
   const device = deviceInfo();
   const paths = runPaths(outDir);
+  // Checked before anything is written: a bad tokenizer is a config error.
+  const tokenizer = await runTokenizer(cfg);
   const done = readSummary(outDir);
   if (done) {
     if (opts.resume) return done;
@@ -320,18 +335,17 @@ export async function train(
   }
 
   // Model and where it starts from.
-  let modelCfg: ModelConfig, params: TensorMap, tokenizer: TokenizerInfo = byteTokenizer.info;
+  let modelCfg: ModelConfig, params: TensorMap;
   let sourceCost: TrainingCost | null = null;
   let cloneRecord: CloneRecord | null = null;
   if (cfg.init) {
     const ck = await loadCheckpoint(cfg.init);
     modelCfg = { ...ck.config, dropout: cfg.dropout ?? ck.config.dropout };
     params = ck.params;
-    tokenizer = ck.tokenizer;
     cloneRecord = readCloneRecord(cfg.init);
     sourceCost = checkpointCost(ck.extra) ?? sourceCostOfClone(cloneRecord);
   } else {
-    modelCfg = resolveModel(cfg);
+    modelCfg = resolveModel(cfg, "config", cfg.tokenizer ? tokenizer.info.vocabSize : undefined);
     params = initParams(modelCfg, cfg.seed);
   }
   const { seqLen, batchSize } = cfg.data;
@@ -347,6 +361,8 @@ export async function train(
     seqLen,
     count: cfg.evalBatches,
   });
+  // UTF-8 bytes the validation targets stand for: loss per byte compares tokenizers.
+  const valBytes = valBatches.reduce((n, b) => n + byteCount(tokenizer, b.targets), 0);
 
   let state: RunState;
   let sampler: BatchSampler;
@@ -373,7 +389,6 @@ export async function train(
 
   const model = createModel(modelCfg, params);
   const opt = createAdamW(model.vars, momentsFrom);
-  const tokenizerImpl = tokenizerFromInfo(tokenizer);
   const suite = cfg.tasks === "builtin" ? opts.suiteTasks ?? await loadSuite() : null;
 
   const varList = [...model.vars.values()];
@@ -402,7 +417,7 @@ export async function train(
     const extra: Record<string, unknown> = {};
     if (suite) {
       const stats = { tokens: 0 };
-      const sc = await scoreSuite(suite, modelLogProb(model, 16, stats), tokenizerImpl);
+      const sc = await scoreSuite(suite, modelLogProb(model, 16, stats), tokenizer);
       // Attention counted at full window length: a slight over-estimate.
       state.cost.evalFlops += stats.tokens * forwardFlopsPerToken(modelCfg, modelCfg.maxPositions);
       const items = Object.values(sc.taskScores).reduce((n, t) => n + t.n, 0);
@@ -439,6 +454,7 @@ export async function train(
       tokens: state.cost.tokens,
       trainLoss,
       valLoss: r.loss,
+      valLossPerByte: (r.loss * r.tokens) / valBytes,
       valPerplexity: r.perplexity,
       valAccuracy: r.accuracy,
       lr,
