@@ -14,7 +14,8 @@
  *   at least as sample-efficient as smaller ones at equal tokens with a tuned
  *   learning rate (measured here: the 64-wide baseline after 300 steps
  *   matches the 32-wide source after 400), so a baseline that sees at least
- *   as many training tokens as the source is expected to end below it. A
+ *   as many training tokens as the source (all stages of a staged source)
+ *   is expected to end below it. A
  *   baseline that sees fewer may or may not: the preset is flagged. (A FLOPs
  *   rule would not catch it: a 2x wider baseline gets ~3x the source's FLOPs
  *   per step, and a 150-step baseline, measured never to pass a 400-step
@@ -44,6 +45,18 @@ export interface DegenerateSource {
   message: string;
 }
 
+/**
+ * Training steps behind a source: its own plus, for a staged source
+ * (`from`), every earlier stage's (each stage saw its own tokens).
+ */
+function historySteps(p: ResolvedPreset, name: string, seen = new Set<string>()): number {
+  const s = p.sources[name];
+  // A pretrained source's own training is not in this spec: it counts nothing here.
+  if (!s || "path" in s || seen.has(name)) return 0;
+  seen.add(name);
+  return s.steps + (s.from ? historySteps(p, s.from.source, seen) : 0);
+}
+
 /** The sources a preset's clone and keep-training inits start from. */
 function usedSources(p: ResolvedPreset): string[] {
   const names = p.inits.flatMap((i) => (i.kind === "random" ? [] : [i.source]));
@@ -71,15 +84,16 @@ export function specWarnings(spec: Spec, preset?: string): string[] {
     for (const s of usedSources(p)) {
       const src = p.sources[s];
       if ("path" in src) continue; // pretrained: its training is not in this spec
-      const srcSteps = src.steps;
+      const srcSteps = historySteps(p, s);
       const srcTokens = srcSteps * tokensPerStep;
       if (baseTokens >= srcTokens) continue;
       out.push(
         `${spec.file}: preset ${name}: the random baseline trains ${p.target.steps} steps ` +
-          `(${baseTokens} tokens), fewer than source '${s}' (${srcSteps} steps, ${srcTokens} ` +
+          `(${baseTokens} tokens), fewer than source '${s}' (${srcSteps} steps${
+            "from" in src && src.from ? " over its stages" : ""
+          }, ${srcTokens} ` +
           `tokens); it may never get below that source's final loss, and then the speed-ups ` +
-          `of every init starting from '${s}' are undefined. Give target.steps >= ` +
-          `sources.${s}.steps (${srcSteps}).`,
+          `of every init starting from '${s}' are undefined. Give target.steps >= ${srcSteps}.`,
       );
     }
   }
