@@ -184,6 +184,19 @@ Deno.test("meanOverSeeds averages x and y per step and its band spans the seeds"
   assert.deepEqual(m, { x: [0, 2], y: [4, 3], lo: [3, 2], hi: [5, 4], n: 2 });
 });
 
+Deno.test("with one seed the band is the score's own standard error, and none where there is none", () => {
+  const withSe = meanOverSeeds([{ step: [0, 10], x: [0, 1], y: [0.5, 0.6], se: [0.01, 0.02] }]);
+  assert.deepEqual(withSe, { x: [0, 1], y: [0.5, 0.6], lo: [0.49, 0.58], hi: [0.51, 0.62], n: 1 });
+  const noSe = meanOverSeeds([{ step: [0, 10], x: [0, 1], y: [3, 2], se: [NaN, NaN] }]);
+  assert.deepEqual(noSe, { x: [0, 1], y: [3, 2], lo: [3, 2], hi: [3, 2], n: 1 });
+  // With several seeds the band spans the seeds, whatever their standard errors.
+  const two = meanOverSeeds([
+    { step: [0], x: [0], y: [0.5], se: [0.1] },
+    { step: [0], x: [0], y: [0.7], se: [0.1] },
+  ]);
+  assert.deepEqual([two.lo, two.hi], [[0.5], [0.7]]);
+});
+
 Deno.test("singularValues matches a known spectrum and a symmetric 2x clone has half its values at zero", async () => {
   // [[3, 0], [4, 5]]: A^T A = [[25, 20], [20, 25]], eigenvalues 45 and 5.
   const s = singularValues([3, 0, 4, 5], 2, 2);

@@ -2,7 +2,9 @@
  * Averaging curves over seeds. Runs of one initialisation share the eval
  * cadence, so they are aligned by step: each step logged by every seed gives
  * one point whose x and y are the seed means and whose band spans the seeds
- * (min to max), so every seed's curve lies inside it.
+ * (min to max), so every seed's curve lies inside it. With a single seed the
+ * band is the score's own standard error (±1 SE) where the curve carries one,
+ * so a one-seed figure still shows how far apart two curves must be.
  *
  * @module
  */
@@ -12,6 +14,8 @@ export interface SeedCurve {
   step: number[];
   x: number[];
   y: number[];
+  /** Standard error of each y (e.g. a task score's), when there is one. */
+  se?: number[];
 }
 
 /** The mean curve with its band. */
@@ -50,8 +54,10 @@ export function meanOverSeeds(curves: SeedCurve[]): MeanCurve {
     const xs = curves.map((c, k) => c.x[maps[k].get(s)!]);
     out.x.push(mean(xs));
     out.y.push(mean(ys));
-    out.lo.push(Math.min(...ys));
-    out.hi.push(Math.max(...ys));
+    const se = curves.length === 1 ? curves[0].se?.[maps[0].get(s)!] : undefined;
+    const halfWidth = se !== undefined && Number.isFinite(se) ? se : 0;
+    out.lo.push(Math.min(...ys) - halfWidth);
+    out.hi.push(Math.max(...ys) + halfWidth);
   }
   return out;
 }

@@ -119,13 +119,35 @@ export function taskNames(runs: LoadedRun[]): string[] {
  * ```
  */
 export function metricAt(line: MetricsLine, metric: ResolvedMetric): number {
+  return metricWithStderr(line, metric).value;
+}
+
+/**
+ * A metric with its standard error where the run logged one (the suite
+ * average and each task's score; NaN for losses, which have none here).
+ *
+ * @example
+ * ```ts
+ * import { metricWithStderr } from "./curves.ts";
+ * metricWithStderr({ avgAccuracy: 0.7, avgAccuracyStderr: 0.01 } as never, "avgAccuracy");
+ * // { value: 0.7, stderr: 0.01 }
+ * ```
+ */
+export function metricWithStderr(
+  line: MetricsLine,
+  metric: ResolvedMetric,
+): { value: number; stderr: number } {
+  const num = (v: unknown) => typeof v === "number" ? v : NaN;
   if (metric.startsWith("task:")) {
-    const ts = line.taskScores as Record<string, TaskScore> | undefined;
-    const v = ts?.[metric.slice(5)]?.score;
-    return typeof v === "number" ? v : NaN;
+    const t = (line.taskScores as Record<string, TaskScore> | undefined)?.[metric.slice(5)];
+    return { value: num(t?.score), stderr: num(t?.stderr) };
   }
-  const v = line[metric];
-  return typeof v === "number" ? v : NaN;
+  const se = metric === "avgAccuracy"
+    ? line.avgAccuracyStderr
+    : metric === "taskAccuracy"
+    ? line.taskStderr
+    : undefined;
+  return { value: num(line[metric]), stderr: num(se) };
 }
 
 /** Titles of the cost axes without runs at hand (device-hours as CPU thread-hours). */
@@ -205,12 +227,13 @@ export function runCurve(
   metric: ResolvedMetric,
   withSource: boolean,
   stepFlops?: number | null,
-): Curve & { step: number[] } {
+): Curve & { step: number[]; se: number[] } {
   const lines = r.metrics.filter((l) => Number.isFinite(metricAt(l, metric)));
   const unit = stepFlops ?? referenceStepFlops([r]);
   return {
     step: lines.map((l) => l.step),
     x: costCurve(r, axis, { withSource, stepFlops: unit }, lines),
     y: lines.map((l) => metricAt(l, metric)),
+    se: lines.map((l) => metricWithStderr(l, metric).stderr),
   };
 }

@@ -61,7 +61,9 @@ function panelTraces(
   for (const [label, rs] of groupBy(runs, (r) => r.record.init)) {
     const m = meanOverSeeds(rs.map((r) => runCurve(r, axis, metric, withSource, stepFlops)));
     const name = m.n > 1 ? `${label} (${m.n} seeds)` : label;
-    const band = m.n > 1 ? { lo: m.lo, hi: m.hi } : {};
+    // One seed: a band only where the score carries its standard error.
+    const hasBand = m.n > 1 || m.lo.some((lo, k) => lo !== m.y[k]);
+    const band = hasBand ? { lo: m.lo, hi: m.hi } : {};
     const ts = bandTraces({ name, x: m.x, y: m.y, ...band, color: colorFor(label, i++) });
     if (panel) {
       for (const t of ts) {
@@ -240,7 +242,8 @@ export function mainFigure(runs: LoadedRun[], opts: { stepFlops?: number | null 
     { x, y: "valLoss", withSource: false, title: "loss, source cost not charged", zoomLate: true },
     { x, y: "valLoss", withSource: true, title: "loss, source cost charged", zoomLate: true },
   ], {
-    title: "Accuracy and loss vs device-hours (mean over seeds, band: min-max over seeds)",
+    title:
+      "Accuracy and loss vs device-hours (mean over seeds; band: min-max over seeds, or ±1 SE for one seed)",
     columns: 2,
     stepFlops: opts.stepFlops,
   });
@@ -261,7 +264,8 @@ export function taskAccuracyFigure(
   runs: LoadedRun[],
   opts: { x?: CostAxis; includeSourceCost?: boolean; stepFlops?: number | null } = {},
 ): Figure {
-  const title = "Per-task accuracy (mean over seeds, band: min-max over seeds)";
+  const title =
+    "Per-task accuracy (mean over seeds; band: min-max over seeds, or ±1 SE for one seed)";
   const tasks = taskNames(runs);
   if (tasks.length === 0) return emptyFigure(title, "no run logged per-task scores (taskScores)");
   return panelsFigure(
