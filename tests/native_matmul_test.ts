@@ -9,7 +9,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../lib/backend.ts";
 import { blasInfo, coreTypeFromCpuFlags } from "../lib/blas.ts";
 import { nativeMatmulActive, setNativeMatmul } from "../lib/native_matmul.ts";
-import { defaultConfig, type ModelConfig } from "../lib/model/config.ts";
+import type { ModelConfig } from "../lib/model/config.ts";
+import { SMALL_FAMILIES } from "./small_families.ts";
 import { initParams } from "../lib/model/params.ts";
 import { createModel, crossEntropy, disposeModel, forward } from "../lib/model/model.ts";
 import { makeRng } from "../lib/rng.ts";
@@ -187,31 +188,7 @@ function maxRelDiff(got: Float32Array, want: Float32Array): number {
 // differs (dot products of <= 64 terms, ~u*sqrt(k) each); the backward pass
 // compounds a few per layer: 2e-5 on logits, 2e-4 of each gradient's largest
 // entry.
-const families: [string, ModelConfig][] = [
-  [
-    "gpt2",
-    defaultConfig("gpt2", {
-      hiddenSize: 32,
-      numHeads: 4,
-      numLayers: 2,
-      maxPositions: 16,
-      vocabSize: 64,
-    }),
-  ],
-  [
-    "llama GQA",
-    defaultConfig("llama", {
-      hiddenSize: 32,
-      numHeads: 4,
-      numKvHeads: 2,
-      numLayers: 2,
-      intermediateSize: 48,
-      maxPositions: 16,
-      vocabSize: 64,
-      tieWordEmbeddings: false,
-    }),
-  ],
-];
+const families = SMALL_FAMILIES;
 for (const [label, cfg] of families) {
   Deno.test(`${label}: native BLAS logits, loss and every parameter gradient equal the XNNPACK path's`, async () => {
     const xnn = await logitsAndGrads(false, cfg);

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../lib/backend.ts";
-import { defaultConfig, type ModelConfig } from "../lib/model/config.ts";
+import type { ModelConfig } from "../lib/model/config.ts";
+import { SMALL_FAMILIES } from "./small_families.ts";
 import { initParams } from "../lib/model/params.ts";
 import { createModel, crossEntropy, disposeModel, forward } from "../lib/model/model.ts";
 import {
@@ -102,31 +103,7 @@ async function logitsAndGrads(backend: string, cfg: ModelConfig, B: number, T: n
 // can amplify relative error by ~10x on the smallest gradients; relative to
 // the largest entry of each tensor, 2 layers * ~10 ops * 1e-6 * 10 ~ 2e-4.
 // Logits pass through fewer ops: 2e-5. Measured: below 2e-6 for both.
-const families: [string, ModelConfig][] = [
-  [
-    "gpt2",
-    defaultConfig("gpt2", {
-      hiddenSize: 32,
-      numHeads: 4,
-      numLayers: 2,
-      maxPositions: 16,
-      vocabSize: 64,
-    }),
-  ],
-  [
-    "llama GQA",
-    defaultConfig("llama", {
-      hiddenSize: 32,
-      numHeads: 4,
-      numKvHeads: 2,
-      numLayers: 2,
-      intermediateSize: 48,
-      maxPositions: 16,
-      vocabSize: 64,
-      tieWordEmbeddings: false,
-    }),
-  ],
-];
+const families = SMALL_FAMILIES;
 for (const [label, cfg] of families) {
   Deno.test(`${label}: wasm logits, loss and every parameter gradient equal cpu's`, async () => {
     const cpu = await logitsAndGrads("cpu", cfg, 3, 16);
