@@ -17,7 +17,6 @@ import {
   forward,
 } from "../lib/model/model.ts";
 import type { TensorMap } from "../lib/tensor_map.ts";
-import { makeRng } from "../lib/rng.ts";
 import { loadCheckpoint, saveCheckpoint } from "../lib/io/checkpoint.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import {
@@ -39,33 +38,14 @@ import {
 import { parseTrainConfig } from "../lib/train/config.ts";
 import { readMetrics, train } from "../lib/train/loop.ts";
 import { hc, tmpDir } from "./cli_helpers.ts";
+import { sharpModel } from "./small_families.ts";
 
 await initBackend("cpu");
 
 const TOK = { type: "test", vocabSize: 64 };
 const SEQS = [Int32Array.from([3, 1, 4, 1, 5, 9, 2, 6, 5, 3]), Int32Array.from([7, 0, 63, 2])];
 
-/** A tiny model with weights large enough for sharp attention and non-trivial norms/biases. */
-function model(family: Family, sizes: Partial<ModelConfig>, seed = 1) {
-  const cfg = defaultConfig(family, {
-    hiddenSize: 16,
-    numHeads: 4,
-    numLayers: 2,
-    vocabSize: 64,
-    maxPositions: 16,
-    ...sizes,
-  });
-  const params = initParams(cfg, seed);
-  const rng = makeRng(seed + 100);
-  for (const [name, t] of params) {
-    for (let i = 0; i < t.data.length; i++) {
-      t.data[i] = /norm|ln_/.test(name) && name.endsWith("weight")
-        ? 1 + 0.3 * rng.normal()
-        : t.data[i] * 5 + (name.endsWith("bias") ? 0.1 * rng.normal() : 0);
-    }
-  }
-  return { cfg, params };
-}
+const model = sharpModel;
 
 /** gpt2 (tied), llama GQA tied, llama GQA untied. */
 const MODELS: [string, { cfg: ModelConfig; params: TensorMap }][] = [

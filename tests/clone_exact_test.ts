@@ -4,11 +4,10 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../lib/backend.ts";
-import { defaultConfig, type Family, type ModelConfig } from "../lib/model/config.ts";
+import { sharpModel } from "./small_families.ts";
+import type { Family } from "../lib/model/config.ts";
 import { initParams } from "../lib/model/params.ts";
 import { computeLogits } from "../lib/model/model.ts";
-import type { TensorMap } from "../lib/tensor_map.ts";
-import { makeRng } from "../lib/rng.ts";
 import { loadCheckpoint, saveCheckpoint } from "../lib/io/checkpoint.ts";
 import {
   CLONE_FILE,
@@ -30,30 +29,7 @@ await initBackend("cpu");
 /** Test models have 64 ids. */
 const TOK = { type: "test", vocabSize: 64 };
 
-/** A tiny model with weights large enough for sharp attention and non-trivial norms/biases. */
-function model(family: Family, sizes: Partial<ModelConfig>, seed = 1): {
-  cfg: ModelConfig;
-  params: TensorMap;
-} {
-  const cfg = defaultConfig(family, {
-    hiddenSize: 16,
-    numHeads: 4,
-    numLayers: 2,
-    vocabSize: 64,
-    maxPositions: 16,
-    ...sizes,
-  });
-  const params = initParams(cfg, seed);
-  const rng = makeRng(seed + 100);
-  for (const [name, t] of params) {
-    for (let i = 0; i < t.data.length; i++) {
-      t.data[i] = /norm|ln_/.test(name) && name.endsWith("weight")
-        ? 1 + 0.3 * rng.normal()
-        : t.data[i] * 5 + (name.endsWith("bias") ? 0.1 * rng.normal() : 0);
-    }
-  }
-  return { cfg, params };
-}
+const model = sharpModel;
 
 const FACTORS: [number, number][] = [[2, 2], [2, 1], [3, 1], [4, 2]];
 const TIED: TiedMode[] = ["untie", "fold-norm"];

@@ -1,9 +1,12 @@
 /**
- * The two small models that the backend-equivalence tests (ops, native
- * matmul) run forward and backward: a GPT-2 and an untied Llama with grouped
- * KV heads, both small enough for a full gradient comparison in a test.
+ * Small models that several test files share: the two families of the
+ * backend-equivalence tests (ops, native matmul) and the "sharp" model of the
+ * clone-exactness tests (width and depth).
  */
-import { defaultConfig, type ModelConfig } from "../lib/model/config.ts";
+import { defaultConfig, type Family, type ModelConfig } from "../lib/model/config.ts";
+import { initParams } from "../lib/model/params.ts";
+import { makeRng } from "../lib/rng.ts";
+import type { TensorMap } from "../lib/tensor_map.ts";
 
 /** `[label, config]` pairs: "gpt2" and "llama GQA". */
 export const SMALL_FAMILIES: [string, ModelConfig][] = [
@@ -31,3 +34,33 @@ export const SMALL_FAMILIES: [string, ModelConfig][] = [
     }),
   ],
 ];
+
+/**
+ * A tiny model (16 wide, 2 layers, vocabulary 64) with weights scaled up so
+ * that attention is sharp and norms and biases are far from their defaults:
+ * a clone that mishandles any of them changes the logits visibly.
+ */
+export function sharpModel(
+  family: Family,
+  sizes: Partial<ModelConfig>,
+  seed = 1,
+): { cfg: ModelConfig; params: TensorMap } {
+  const cfg = defaultConfig(family, {
+    hiddenSize: 16,
+    numHeads: 4,
+    numLayers: 2,
+    vocabSize: 64,
+    maxPositions: 16,
+    ...sizes,
+  });
+  const params = initParams(cfg, seed);
+  const rng = makeRng(seed + 100);
+  for (const [name, t] of params) {
+    for (let i = 0; i < t.data.length; i++) {
+      t.data[i] = /norm|ln_/.test(name) && name.endsWith("weight")
+        ? 1 + 0.3 * rng.normal()
+        : t.data[i] * 5 + (name.endsWith("bias") ? 0.1 * rng.normal() : 0);
+    }
+  }
+  return { cfg, params };
+}
