@@ -10,9 +10,9 @@ import { initBackend } from "../lib/backend.ts";
 import { blasInfo, coreTypeFromCpuFlags } from "../lib/blas.ts";
 import { nativeMatmulActive, setNativeMatmul } from "../lib/native_matmul.ts";
 import type { ModelConfig } from "../lib/model/config.ts";
-import { SMALL_FAMILIES } from "./small_families.ts";
+import { logitsLossGrads, SMALL_FAMILIES } from "./small_families.ts";
 import { initParams } from "../lib/model/params.ts";
-import { createModel, crossEntropy, disposeModel, forward } from "../lib/model/model.ts";
+import { createModel } from "../lib/model/model.ts";
 import { makeRng } from "../lib/rng.ts";
 
 // This file compares the two paths, so it loads the library even when the
@@ -156,22 +156,7 @@ async function logitsAndGrads(native: boolean, cfg: ModelConfig) {
   const B = 3, T = 16, rng = makeRng(3);
   const ids = tf.tensor2d(Int32Array.from({ length: B * T }, () => rng.int(64)), [B, T], "int32");
   const tg = tf.tensor1d(Int32Array.from({ length: B * T }, () => rng.int(64)), "int32");
-  const logits = forward(model, ids);
-  const { value, grads } = tf.variableGrads(
-    () => crossEntropy(forward(model, ids), tg),
-    [...model.vars.values()],
-  );
-  const out = {
-    logits: (await logits.data()) as Float32Array,
-    loss: (await value.data())[0],
-    grads: new Map<string, Float32Array>(),
-  };
-  for (const [name, g] of Object.entries(grads)) {
-    out.grads.set(name, (await g.data()) as Float32Array);
-  }
-  tf.dispose([ids, tg, logits, value, ...Object.values(grads)]);
-  disposeModel(model);
-  return out;
+  return await logitsLossGrads(model, ids, tg);
 }
 
 function maxRelDiff(got: Float32Array, want: Float32Array): number {

@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../lib/backend.ts";
 import type { ModelConfig } from "../lib/model/config.ts";
-import { SMALL_FAMILIES } from "./small_families.ts";
+import { logitsLossGrads, SMALL_FAMILIES } from "./small_families.ts";
 import { initParams } from "../lib/model/params.ts";
-import { createModel, crossEntropy, disposeModel, forward } from "../lib/model/model.ts";
+import { createModel } from "../lib/model/model.ts";
 import {
   affine,
   attentionCore,
@@ -77,22 +77,7 @@ async function logitsAndGrads(backend: string, cfg: ModelConfig, B: number, T: n
     }
   }
   const ids = tf.tensor2d(inputs, [B, T], "int32"), tg = tf.tensor1d(targets, "int32");
-  const logits = forward(model, ids);
-  const { value, grads } = tf.variableGrads(
-    () => crossEntropy(forward(model, ids), tg),
-    [...model.vars.values()],
-  );
-  const out = {
-    logits: (await logits.data()) as Float32Array,
-    loss: (await value.data())[0],
-    grads: new Map<string, Float32Array>(),
-  };
-  for (const [name, g] of Object.entries(grads)) {
-    out.grads.set(name, (await g.data()) as Float32Array);
-  }
-  tf.dispose([ids, tg, logits, value, ...Object.values(grads)]);
-  disposeModel(model);
-  return out;
+  return await logitsLossGrads(model, ids, tg);
 }
 
 // Tolerance for wasm vs cpu: both evaluate the same float32 graph but with

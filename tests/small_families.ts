@@ -3,6 +3,8 @@
  * backend-equivalence tests (ops, native matmul) and the "sharp" model of the
  * clone-exactness tests (width and depth).
  */
+import * as tf from "@tensorflow/tfjs-core";
+import { crossEntropy, disposeModel, forward, type Model } from "../lib/model/model.ts";
 import { defaultConfig, type Family, type ModelConfig } from "../lib/model/config.ts";
 import { initParams } from "../lib/model/params.ts";
 import { makeRng } from "../lib/rng.ts";
@@ -63,4 +65,31 @@ export function sharpModel(
     }
   }
   return { cfg, params };
+}
+
+/**
+ * Logits, loss and every parameter gradient of `model` on one batch, read
+ * back to the host; disposes the batch tensors and the model.
+ */
+export async function logitsLossGrads(
+  model: Model,
+  ids: tf.Tensor2D,
+  targets: tf.Tensor1D,
+): Promise<{ logits: Float32Array; loss: number; grads: Map<string, Float32Array> }> {
+  const logits = forward(model, ids);
+  const { value, grads } = tf.variableGrads(
+    () => crossEntropy(forward(model, ids), targets),
+    [...model.vars.values()],
+  );
+  const out = {
+    logits: (await logits.data()) as Float32Array,
+    loss: (await value.data())[0],
+    grads: new Map<string, Float32Array>(),
+  };
+  for (const [name, g] of Object.entries(grads)) {
+    out.grads.set(name, (await g.data()) as Float32Array);
+  }
+  tf.dispose([ids, targets, logits, value, ...Object.values(grads)]);
+  disposeModel(model);
+  return out;
 }
