@@ -19,6 +19,7 @@ import { enableWasmThreads } from "./wasm_threads.ts";
 import { loadBlas } from "./blas.ts";
 import { UsageError } from "./errors.ts";
 import { registerNativeMatmul, setNativeMatmul } from "./native_matmul.ts";
+import { registerFusedKernels } from "./kernels/fused.ts";
 
 /** Backend names accepted by `--backend` and `HC_BACKEND`. */
 export type BackendName = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
@@ -104,6 +105,7 @@ async function loadWasm(): Promise<DeviceInfo> {
   // thread), so both use every core without oversubscribing.
   const blas = loadBlas(all);
   registerNativeMatmul();
+  registerFusedKernels(); // LayerNorm, GELU, softmax, cross-entropy: lib/kernels/
   // tfjs disables threads under Deno (it takes Deno for Node); wasm_threads.ts
   // patches that for more than one thread (see docs/performance.md).
   let restore = () => {};

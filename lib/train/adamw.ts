@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { TensorMap } from "../tensor_map.ts";
+import { fusedKernelsActive } from "../kernels/fused.ts";
 
 /** AdamW hyper-parameters. */
 export interface AdamWConfig {
@@ -108,7 +109,9 @@ function decayMask(state: AdamWState, ps: tf.Variable[], key: string): tf.Tensor
  * Fused: parameters, gradients and moments are concatenated into one vector
  * each, updated by ~15 whole-vector kernels and split back, instead of ~12
  * kernels per parameter tensor (tfjs kernel calls cost tens of microseconds
- * each on wasm). The arithmetic per element is the per-tensor formula's.
+ * each on wasm). On wasm with the fused kernels (lib/kernels/fused.ts) the
+ * whole step is one kernel. The arithmetic per element is the per-tensor
+ * formula's.
  *
  * @example
  * ```ts
@@ -133,6 +136,7 @@ export function adamwStep(
   if (names.length === 0) return tf.scalar(0);
   const ps = names.map((n) => vars.get(n)!);
   const ms = names.map((n) => state.m.get(n)!), vs = names.map((n) => state.v.get(n)!);
+  if (fusedKernelsActive()) return fusedAdamw(ps, names.map((n) => grads[n]), ms, vs, lr, c, t);
   const mask = c.weightDecay > 0 ? decayMask(state, ps, names.join("\n")) : null;
   return tf.tidy(() => {
     const g0 = flatAll(names.map((n) => grads[n]));
@@ -157,4 +161,35 @@ export function adamwStep(
     }
     return norm;
   });
+}
+
+/** The step as one HcAdamW kernel (wasm): see lib/kernels/adamw_kernel.ts. */
+function fusedAdamw(
+  ps: tf.Variable[],
+  gs: tf.Tensor[],
+  ms: tf.Variable[],
+  vs: tf.Variable[],
+  lr: number,
+  c: AdamWConfig,
+  t: number,
+): tf.Scalar {
+  const inputs: tf.NamedTensorMap = {};
+  ps.forEach((p, i) => {
+    inputs[`p${i}`] = p, inputs[`g${i}`] = gs[i], inputs[`m${i}`] = ms[i], inputs[`v${i}`] = vs[i];
+  });
+  const attrs = {
+    ...c,
+    lr,
+    count: ps.length,
+    bc1: 1 - Math.pow(c.beta1, t),
+    bc2: 1 - Math.pow(c.beta2, t),
+    decay: ps.map((p) => c.weightDecay > 0 && p.rank >= 2),
+  };
+  const outs = tf.engine().runKernel("HcAdamW", inputs, attrs as never) as tf.Tensor[];
+  const K = ps.length;
+  for (let i = 0; i < K; i++) {
+    ps[i].assign(outs[1 + i]), ms[i].assign(outs[1 + K + i]), vs[i].assign(outs[1 + 2 * K + i]);
+  }
+  tf.dispose(outs.slice(1));
+  return outs[0] as tf.Scalar;
 }

@@ -1,0 +1,99 @@
+/**
+ * Registers the fused elementwise kernels (lib/kernels/norm_kernels.ts,
+ * lib/kernels/act_kernels.ts) for the wasm backend under their own names
+ * (`HcLayerNorm`, `HcGelu`, `HcAdamW`, ...), and says whether the model's ops use them.
+ * tfjs-wasm runs LayerNorm, GELU, softmax and cross-entropy as chains of 5-20
+ * single-purpose kernels, each a full pass over memory plus tens of
+ * microseconds of dispatch; the fused forms make one or two passes. Other
+ * backends keep the composite ops (lib/model/ops.ts).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  layerNormGradKernel,
+  layerNormKernel,
+  rmsNormGradKernel,
+  rmsNormKernel,
+} from "./norm_kernels.ts";
+import {
+  geluArgKernel,
+  geluGradKernel,
+  softmaxGradKernel,
+  softmaxXentGradKernel,
+  xentLossKernel,
+} from "./act_kernels.ts";
+import { adamwKernel } from "./adamw_kernel.ts";
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+const KERNELS: Record<string, (args: Any) => Any> = {
+  HcLayerNorm: layerNormKernel,
+  HcLayerNormGrad: layerNormGradKernel,
+  HcRmsNorm: rmsNormKernel,
+  HcRmsNormGrad: rmsNormGradKernel,
+  HcGeluArg: geluArgKernel,
+  HcGeluGrad: geluGradKernel,
+  HcSoftmaxGrad: softmaxGradKernel,
+  HcXentLoss: xentLossKernel,
+  HcSoftmaxXentGrad: softmaxXentGradKernel,
+  HcAdamW: adamwKernel,
+};
+
+let registered = false;
+let enabled = true;
+
+/**
+ * Registers the fused kernels for the wasm backend (idempotent). `HC_FUSED=off`
+ * leaves them off (the composite ops run instead).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fusedKernelsActive, registerFusedKernels } from "./fused.ts";
+ * registerFusedKernels();
+ * assert.equal(typeof fusedKernelsActive(), "boolean");
+ * ```
+ */
+export function registerFusedKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) {
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
+  }
+  enabled = Deno.env.get("HC_FUSED") !== "off";
+}
+
+/**
+ * Turns the fused kernels on or off (tests compare both paths).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fusedKernelsActive, setFusedKernels } from "./fused.ts";
+ * setFusedKernels(false);
+ * assert.equal(fusedKernelsActive(), false);
+ * ```
+ */
+export function setFusedKernels(on: boolean): void {
+  registerFusedKernels();
+  enabled = on;
+}
+
+/**
+ * Whether the model's ops run the fused kernels: registered, on, and the
+ * current backend is wasm.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend } from "../backend.ts";
+ * import { fusedKernelsActive } from "./fused.ts";
+ * await initBackend("cpu");
+ * assert.equal(fusedKernelsActive(), false);
+ * ```
+ */
+export function fusedKernelsActive(): boolean {
+  return registered && enabled && tf.getBackend() === "wasm";
+}
