@@ -13,128 +13,22 @@
  * - layers with long autodiff chains (attention, LayerNorm, GELU, softmax
  *   cross-entropy) carry hand-written gradients with few kernels;
  * - the embedding gradient avoids the missing UnsortedSegmentSum kernel;
- * - wasm's Slice/Unpack/SplitV kernels, which copy the whole input tensor out
- *   of the heap for every slice (quadratic in the number of slices), are
- *   replaced by versions that copy only the slice, and its Identity (a full
- *   copy) by one that shares the data (see `patchWasmKernels`).
+ * - the split/unstack of batched products and the many Identity calls of
+ *   autodiff rely on wasm kernels that `initBackend` replaces
+ *   (lib/wasm_patches.ts).
+ *
+ * The model (lib/model/transformer.ts) calls these ops through one object,
+ * `fast`, at the end of this file.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core alone registers no gradients; the union package's bundle does.
 import "@tensorflow/tfjs";
-// Registers the wasm kernels first, so that patchWasmKernels can replace some.
-import "@tensorflow/tfjs-backend-wasm";
 import { nativeMatmulActive } from "../native_matmul.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
-
-/** Copies x[begin : begin + size] out of the wasm heap, touching only the slice. */
-function wasmSlice(args: Any): Any {
-  const { inputs: { x }, attrs: { begin, size }, backend } = args;
-  const [b, s] = tf.slice_util.parseSliceParams(x, begin, size);
-  if (x.dtype === "string") throw new Error("wasm Slice: string tensors are not supported");
-  const out = backend.makeOutput(s, x.dtype);
-  const n = tf.util.sizeFromShape(s);
-  if (n === 0) return out;
-  // Views are taken after makeOutput: a heap growth detaches older views.
-  const xv = backend.typedArrayFromHeap(x), ov = backend.typedArrayFromHeap(out);
-  const strides = tf.util.computeStrides(x.shape);
-  if (tf.slice_util.isSliceContinous(x.shape, b, s)) {
-    const off = tf.slice_util.computeFlatOffset(b, strides);
-    ov.set(xv.subarray(off, off + n));
-    return out;
-  }
-  // Copy runs along the last axis; walk the outer index like an odometer.
-  const rank = s.length, run = s[rank - 1];
-  const idx = new Array(rank - 1).fill(0);
-  for (let o = 0; o < n; o += run) {
-    let off = b[rank - 1];
-    for (let a = 0; a < rank - 1; a++) off += (b[a] + idx[a]) * strides[a];
-    ov.set(xv.subarray(off, off + run), o);
-    for (let a = rank - 2; a >= 0; a--) {
-      if (++idx[a] < s[a]) break;
-      idx[a] = 0;
-    }
-  }
-  return out;
-}
-
-function wasmUnpack(args: Any): Any {
-  const { inputs: { value }, backend, attrs } = args;
-  const rank = value.shape.length;
-  const axis = attrs.axis < 0 ? attrs.axis + rank : attrs.axis;
-  const outShape = value.shape.filter((_: number, i: number) => i !== axis);
-  const begin = new Array(rank).fill(0), size = value.shape.slice();
-  size[axis] = 1;
-  const outs = [];
-  for (let i = 0; i < value.shape[axis]; i++) {
-    begin[axis] = i;
-    const o = wasmSlice({ inputs: { x: value }, attrs: { begin, size }, backend });
-    outs.push({ dataId: o.dataId, dtype: o.dtype, shape: outShape });
-  }
-  return outs;
-}
-
-function wasmSplitV(args: Any): Any {
-  const { inputs: { x }, attrs: { numOrSizeSplits, axis }, backend } = args;
-  const ax = tf.util.parseAxisParam(axis, x.shape)[0];
-  const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, ax);
-  const begin = new Array(x.shape.length).fill(0);
-  return sizes.map((n: number) => {
-    const size = [...x.shape];
-    size[ax] = n;
-    const o = wasmSlice({ inputs: { x }, attrs: { begin: [...begin], size }, backend });
-    begin[ax] += n;
-    return o;
-  });
-}
-
-/**
- * Identity without a copy (tfjs-wasm 4.22 copies the whole tensor; the cpu
- * backend shares the data, as here). Safe because no kernel writes into its
- * inputs. Autodiff and customGrad call it for every saved or passed-through
- * tensor (~170 full copies per small-preset step).
- */
-function wasmIdentity(args: Any): Any {
-  const { inputs: { x }, backend } = args;
-  if (x.dtype === "string") return identityFallback!(args);
-  backend.incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-}
-let identityFallback: ((a: Any) => Any) | undefined;
-
-let patched = false;
-
-/**
- * Replaces tfjs-wasm 4.22's Slice, Unpack and SplitV kernels (which read the
- * whole input out of the heap for every slice: unstacking [128, 256, 32] took
- * 67 ms) with versions that copy only the slice (about 1 ms), and Identity
- * with one that shares the data. Idempotent; runs when this module loads.
- *
- * @example
- * ```ts
- * import { patchWasmKernels } from "./ops.ts";
- * patchWasmKernels();
- * ```
- */
-export function patchWasmKernels(): void {
-  if (patched) return;
-  patched = true;
-  identityFallback = tf.getKernel("Identity", "wasm")?.kernelFunc as (a: Any) => Any;
-  const fns: Record<string, (a: Any) => Any> = {
-    Slice: wasmSlice,
-    Unpack: wasmUnpack,
-    SplitV: wasmSplitV,
-    Identity: wasmIdentity,
-  };
-  for (const [kernelName, kernelFunc] of Object.entries(fns)) {
-    if (tf.getKernel(kernelName, "wasm")) tf.unregisterKernel(kernelName, "wasm");
-    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
-  }
-}
-patchWasmKernels();
 
 /**
  * One-hot rows as float32. tfjs-wasm 4.22's OneHot kernel ignores a float32
@@ -509,3 +403,38 @@ export const softmaxCrossEntropy: (logits: tf.Tensor2D, targets: tf.Tensor1D) =>
         ]),
     };
   }) as Any;
+
+/**
+ * The fast ops behind one object, as the model (lib/model/transformer.ts)
+ * calls them. Each is the op of that name above (`layerNorm` is `layerNormOp`,
+ * `rmsNorm` is `rmsNormOp`, `gelu` is `geluOp`), with its hand-written
+ * gradient.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { fast } from "./ops.ts";
+ * await initBackend("cpu");
+ * const x = tf.tensor2d([[1, 2, 3]]);
+ * assert.deepEqual(await fast.linear(x, tf.ones([3, 2])).array(), [[6, 6]]);
+ * assert.deepEqual(await fast.gelu(tf.zeros([2, 2])).array(), [[0, 0], [0, 0]]);
+ * const loss = fast.softmaxCrossEntropy(tf.zeros([2, 4]), tf.tensor1d([0, 3], "int32"));
+ * assert.ok(Math.abs((await loss.array()) - Math.log(4)) < 1e-6);
+ * ```
+ */
+export const fast = {
+  linear,
+  affine,
+  linearT,
+  bmm,
+  bmmNT,
+  attentionCore,
+  embed,
+  layerNorm: layerNormOp,
+  rmsNorm: rmsNormOp,
+  // customGrad's result is untyped; GELU is elementwise, so it keeps the rank.
+  gelu: geluOp as <T extends tf.Tensor>(x: T) => T,
+  softmaxCrossEntropy,
+} as const;
