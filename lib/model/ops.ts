@@ -36,9 +36,14 @@ type Any = any;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { oneHotFloat } from "./ops.ts";
- * oneHotFloat(tf.tensor1d([0, 2], "int32"), 3).print();
+ * await initBackend("cpu");
+ * const h = oneHotFloat(tf.tensor1d([0, 2], "int32"), 3);
+ * assert.equal(h.dtype, "float32");
+ * assert.deepEqual(await h.array(), [[1, 0, 0], [0, 0, 1]]);
  * ```
  */
 export function oneHotFloat(indices: tf.Tensor1D, depth: number): tf.Tensor2D {
@@ -255,9 +260,17 @@ export const attentionCore: (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { embed } from "./ops.ts";
- * const e = embed(tf.tensor1d([0, 2], "int32"), tf.ones([3, 4]) as tf.Tensor2D);
+ * await initBackend("cpu");
+ * const table = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+ * assert.deepEqual(await embed(tf.tensor1d([2, 0, 2], "int32"), table).array(), [
+ *   [5, 6],
+ *   [1, 2],
+ *   [5, 6],
+ * ]);
  * ```
  */
 export const embed: (ids: tf.Tensor1D, table: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(

@@ -108,8 +108,13 @@ function block(x: tf.Tensor2D, p: string, f: Family, c: ForwardContext): tf.Tens
  * floor(h / (H / Hkv)) (HF repeat_kv). RoPE (when `c.rope`) turns q and k.
  * Returns [B*T, H*d].
  */
-function attention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, c: ForwardContext) {
-  return tf.tidy((): tf.Tensor2D => {
+function attention(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  c: ForwardContext,
+): tf.Tensor2D {
+  return tf.tidy(() => {
     const { batch: B, seqLen: T } = c, { numHeads: H, numKvHeads: Hkv, headDim: d } = c.cfg;
     // [B*T, n*d] -> [B, T, n, d] (RoPE here) -> [B, n, T, d]
     const heads = (x: tf.Tensor2D, n: number, rotate: boolean): tf.Tensor4D => {
@@ -195,7 +200,7 @@ const GPT2: Family = {
   finalNorm: "transformer.ln_f",
   embed(c) {
     const { batch: B, seqLen: T } = c, E = c.cfg.hiddenSize;
-    const tok = fast.embed(c.ids, c.mat("transformer.wte.weight")); // [B*T, E]
+    const tok = fast.embed(c.ids, c.mat(GPT2.tokens)); // [B*T, E]
     const wpe = c.mat("transformer.wpe.weight"); // [maxPositions, E]
     const pos = c.positions ? tf.gather(wpe, c.positions) : tf.slice(wpe, [0, 0], [T, E]); // [T, E]
     return tf.reshape(tf.add(tf.reshape(tok, [B, T, E]), pos), [B * T, E]);
@@ -218,7 +223,7 @@ const LLAMA: Family = {
   norm1: "input_layernorm",
   norm2: "post_attention_layernorm",
   finalNorm: "model.norm",
-  embed: (c) => fast.embed(c.ids, c.mat("model.embed_tokens.weight")),
+  embed: (c) => fast.embed(c.ids, c.mat(LLAMA.tokens)),
   norm: (x, name, c) => fast.rmsNorm(x, c.vec(`${name}.weight`), c.cfg.normEps),
   qkv: (h, p, c) => [
     linear(h, p + "self_attn.q_proj", c),
