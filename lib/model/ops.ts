@@ -13,9 +13,9 @@
  * - layers with long autodiff chains (attention, LayerNorm, GELU, softmax
  *   cross-entropy) carry hand-written gradients with few kernels;
  * - the embedding gradient avoids the missing UnsortedSegmentSum kernel;
- * - the split/unstack of batched products and the many Identity calls of
- *   autodiff rely on wasm kernels that `initBackend` replaces
- *   (lib/wasm_patches.ts).
+ * - splitting batched products (wasm's Unpack/SplitV) and autodiff's many
+ *   Identity calls are cheap only with the kernels `initBackend` registers
+ *   in place of tfjs-wasm's (lib/wasm_patches.ts).
  *
  * The model (lib/model/transformer.ts) calls these ops through one object,
  * `fast`, at the end of this file.
@@ -75,9 +75,13 @@ function colSum(x: tf.Tensor): tf.Tensor1D {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { linear } from "./ops.ts";
- * const y = linear(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([3, 4]) as tf.Tensor2D);
+ * await initBackend("cpu");
+ * const y = linear(tf.tensor2d([[1, 2, 3]]), tf.tensor2d([[1, 0], [0, 1], [1, 1]]));
+ * assert.deepEqual(await y.array(), [[4, 5]]);
  * ```
  */
 export const linear: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
@@ -97,9 +101,14 @@ export const linear: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.custom
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { affine } from "./ops.ts";
- * const y = affine(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([3, 4]) as tf.Tensor2D, tf.zeros([4]) as tf.Tensor1D);
+ * await initBackend("cpu");
+ * const w = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
+ * const y = affine(tf.tensor2d([[1, 2, 3]]), w, tf.tensor1d([10, 20]));
+ * assert.deepEqual(await y.array(), [[14, 25]]);
  * ```
  */
 export const affine: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D = tf
@@ -124,9 +133,13 @@ export const affine: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tens
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { linearT } from "./ops.ts";
- * const y = linearT(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([4, 3]) as tf.Tensor2D);
+ * await initBackend("cpu");
+ * const y = linearT(tf.tensor2d([[1, 2, 3]]), tf.tensor2d([[1, 0, 1], [0, 1, 1]])); // w [out, in]
+ * assert.deepEqual(await y.array(), [[4, 5]]);
  * ```
  */
 export const linearT: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
@@ -169,9 +182,13 @@ function batchedT(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tens
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { bmmNT } from "./ops.ts";
- * const s = bmmNT(tf.ones([2, 3, 4]) as tf.Tensor3D, tf.ones([2, 5, 4]) as tf.Tensor3D);
+ * await initBackend("cpu");
+ * const s = bmmNT(tf.tensor3d([[[1, 2]]]), tf.tensor3d([[[3, 4], [5, 6]]]));
+ * assert.deepEqual(await s.array(), [[[11, 17]]]);
  * ```
  */
 export const bmmNT: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customGrad(
@@ -191,9 +208,13 @@ export const bmmNT: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customG
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { bmm } from "./ops.ts";
- * const o = bmm(tf.ones([2, 3, 3]) as tf.Tensor3D, tf.ones([2, 3, 4]) as tf.Tensor3D);
+ * await initBackend("cpu");
+ * const o = bmm(tf.tensor3d([[[1, 2]]]), tf.tensor3d([[[3, 4], [5, 6]]]));
+ * assert.deepEqual(await o.array(), [[[13, 16]]]);
  * ```
  */
 export const bmm: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customGrad(
@@ -220,10 +241,15 @@ export const bmm: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customGra
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { attentionCore } from "./ops.ts";
- * const q = tf.ones([2, 3, 4]) as tf.Tensor3D;
- * const o = attentionCore(q, q, q, tf.zeros([3, 3]) as tf.Tensor2D);
+ * await initBackend("cpu");
+ * // Equal scores: token 0 reads v0, token 1 the mean of v0 and v1.
+ * const q = tf.zeros<tf.Rank.R3>([1, 2, 1]), v = tf.tensor3d([[[2], [4]]]);
+ * const o = attentionCore(q, q, v, tf.tensor2d([[0, -1e9], [0, 0]]));
+ * assert.deepEqual(await o.array(), [[[2], [3]]]);
  * ```
  */
 export const attentionCore: (
@@ -295,9 +321,14 @@ export const embed: (ids: tf.Tensor1D, table: tf.Tensor2D) => tf.Tensor2D = tf.c
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { layerNormOp } from "./ops.ts";
- * const y = layerNormOp(tf.ones([2, 4]) as tf.Tensor2D, tf.ones([4]) as tf.Tensor1D, tf.zeros([4]) as tf.Tensor1D, 1e-5);
+ * await initBackend("cpu");
+ * // mean 2, variance 1: xhat = [-1, 1], then * 2 + 1.
+ * const y = layerNormOp(tf.tensor2d([[1, 3]]), tf.tensor1d([2, 2]), tf.tensor1d([1, 1]), 0);
+ * assert.deepEqual(await y.array(), [[-1, 3]]);
  * ```
  */
 export function layerNormOp(
@@ -334,9 +365,14 @@ export function layerNormOp(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { rmsNormOp } from "./ops.ts";
- * const y = rmsNormOp(tf.ones([2, 4]) as tf.Tensor2D, tf.ones([4]) as tf.Tensor1D, 1e-6);
+ * await initBackend("cpu");
+ * // mean(x^2) = 4: xhat = x / 2 = [1, -1], then * w.
+ * const y = rmsNormOp(tf.tensor2d([[2, -2]]), tf.tensor1d([3, 4]), 0);
+ * assert.deepEqual(await y.array(), [[3, -4]]);
  * ```
  */
 export function rmsNormOp(x: tf.Tensor2D, w: tf.Tensor1D, eps: number): tf.Tensor2D {
@@ -366,9 +402,13 @@ const GELU_C = Math.sqrt(2 / Math.PI);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { geluOp } from "./ops.ts";
- * const y = geluOp(tf.tensor1d([-1, 0, 1]));
+ * await initBackend("cpu");
+ * const y = await geluOp(tf.tensor1d([-1, 0, 1])).data();
+ * [-0.158808, 0, 0.841192].forEach((want, i) => assert.ok(Math.abs(y[i] - want) < 1e-6));
  * ```
  */
 export const geluOp: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x: Any, save: Any) => {
@@ -396,9 +436,13 @@ export const geluOp: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x: Any, save: 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { softmaxCrossEntropy } from "./ops.ts";
- * const l = softmaxCrossEntropy(tf.zeros([2, 4]) as tf.Tensor2D, tf.tensor1d([0, 1], "int32"));
+ * await initBackend("cpu");
+ * const l = softmaxCrossEntropy(tf.zeros([2, 4]), tf.tensor1d([0, 1], "int32"));
+ * assert.ok(Math.abs((await l.array()) - Math.log(4)) < 1e-6); // uniform over 4
  * ```
  */
 export const softmaxCrossEntropy: (logits: tf.Tensor2D, targets: tf.Tensor1D) => tf.Scalar = tf
