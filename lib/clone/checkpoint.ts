@@ -60,19 +60,9 @@ export type NotPreservingReport = Omit<VerifyReport, "pass"> & {
   reason: string;
 };
 
-/** Contents of clone.json. */
-export interface CloneRecord {
+/** Contents of clone.json: the resolved options (depth K = 1 for width only) and provenance. */
+export interface CloneRecord extends ResolvedCloneOptions {
   source: { path: string; sha256: string };
-  width: number;
-  ffn: number;
-  variant: string;
-  heads: string;
-  tied: string;
-  seed: number;
-  snrDb: number;
-  /** Depth factor K (1: width only). */
-  depth: number;
-  depthMode: string;
   /** The growth operators in the order they apply, e.g. ["width n=2 m=2 noisy-symmetric", "depth x2 identity"]. */
   operators: string[];
   /** Whether the clone's logits are meant to equal the source's (and were checked as such). */
