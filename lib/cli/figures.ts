@@ -38,17 +38,18 @@ export async function figuresCommand(args: string[]): Promise<number> {
     throw new UsageError(`RUNS_DIR ${runsDir} does not exist; run 'deno task hc ablate' first`);
   }
   const out = p.values.out ?? "figures";
+  const render = {
+    formats: listFlag(p, "formats", IMAGE_FORMATS) ?? ["png", "svg"],
+    width: intFlag(p, "width"),
+    height: intFlag(p, "height"),
+  };
   let figs;
   try {
     figs = await paperFigures(runsDir);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const r = await renderFigures(figs, out, {
-    formats: listFlag(p, "formats", IMAGE_FORMATS) ?? ["png", "svg"],
-    width: intFlag(p, "width"),
-    height: intFlag(p, "height"),
-  });
+  const r = await renderFigures(figs, out, render);
   console.log(`wrote ${r.files.length} files for ${Object.keys(figs).length} figures to ${out}/`);
   for (const f of r.files.filter((f) => f.endsWith(".png"))) console.log(`  ${f}`);
   if (r.imagesSkipped) console.warn(`hc figures: warning: ${r.imagesSkipped}`);
