@@ -102,7 +102,16 @@ export const PretrainedSourceSchema = z.object({
 /** A source: trained here (possibly staged), or an existing checkpoint folder. */
 export const SourceSchema = z.union([TrainedSourceSchema, PretrainedSourceSchema]);
 
-/** The stage a source grows from (none for a pretrained or random-init source). */
+/**
+ * The stage a source grows from (none for a pretrained or random-init source).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fromOf } from "./spec.ts";
+ * assert.equal(fromOf({ path: "hf-model", cost: {} as never }), undefined);
+ * ```
+ */
 export function fromOf(s: z.infer<typeof SourceSchema>) {
   return "path" in s ? undefined : s.from;
 }
@@ -175,8 +184,10 @@ export const PresetSchema = z.object({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SpecSchema } from "./spec.ts";
- * SpecSchema.safeParse({ name: "x", comment: "c", presets: { quick: {} } }).success; // true
+ * assert.equal(SpecSchema.safeParse({ name: "x", comment: "c", presets: { quick: {} } }).success, true);
+ * assert.equal(SpecSchema.safeParse({ name: "x", comment: "c", presets: {} }).success, false);
  * ```
  */
 export const SpecSchema = z.object({
@@ -229,12 +240,13 @@ export interface Spec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSpec, SpecError } from "./spec.ts";
- * try {
- *   parseSpec({ name: "x" }, "x.json");
- * } catch (e) {
- *   console.log(e instanceof SpecError, (e as Error).message); // true "x.json: comment: Required"
- * }
+ * import { UsageError } from "../errors.ts";
+ * assert.throws(
+ *   () => parseSpec({ name: "x" }, "x.json"),
+ *   (e) => e instanceof SpecError && e instanceof UsageError && e.message === "x.json: comment: Required",
+ * );
  * ```
  */
 export class SpecError extends UsageError {
@@ -250,8 +262,12 @@ function isObj(x: unknown): x is Record<string, unknown> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deepMerge } from "./spec.ts";
- * deepMerge({ a: { b: 1, c: 2 }, d: [1] }, { a: { c: 3 }, d: [2] }); // { a: { b: 1, c: 3 }, d: [2] }
+ * assert.deepEqual(
+ *   deepMerge({ a: { b: 1, c: 2 }, d: [1] }, { a: { c: 3 }, d: [2] }),
+ *   { a: { b: 1, c: 3 }, d: [2] },
+ * );
  * ```
  */
 export function deepMerge(base: unknown, over: unknown): unknown {
@@ -582,9 +598,11 @@ function resolveClone(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSpec } from "./spec.ts";
  * const spec = parseSpec(JSON.parse(Deno.readTextFileSync("experiments/variant-ablation.json")));
- * console.log(Object.keys(spec.presets));
+ * assert.ok("quick" in spec.presets);
+ * assert.equal(spec.presets.quick.baseline, "random");
  * ```
  */
 export function parseSpec(value: unknown, file = "spec"): Spec {
@@ -616,8 +634,11 @@ export function parseSpec(value: unknown, file = "spec"): Spec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSpec } from "./spec.ts";
  * const spec = readSpec("experiments/variant-ablation.json");
+ * assert.equal(spec.name, "variant-ablation");
+ * assert.throws(() => readSpec("nowhere.json"), /nowhere.json: no such file/);
  * ```
  */
 export function readSpec(file: string): Spec {
@@ -641,8 +662,11 @@ export function readSpec(file: string): Spec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { presetOf, readSpec } from "./spec.ts";
- * const p = presetOf(readSpec("experiments/variant-ablation.json"), "quick");
+ * const spec = readSpec("experiments/variant-ablation.json");
+ * assert.equal(presetOf(spec, "quick").name, "quick");
+ * assert.throws(() => presetOf(spec, "huge"), /--preset: 'huge' is not a preset/);
  * ```
  */
 export function presetOf(spec: Spec, preset: string): ResolvedPreset {
