@@ -76,11 +76,14 @@ export interface CloneRecord extends ResolvedCloneOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { operatorsOf } from "./checkpoint.ts";
  * import { validateCloneOptions } from "./options.ts";
  * import { PRESETS } from "../model/config.ts";
- * operatorsOf(validateCloneOptions(PRESETS.tiny, { width: 2, depth: 2 }));
- * // ["width n=2 m=2 noisy-symmetric heads=more tied=fold-norm", "depth x2 identity"]
+ * assert.deepEqual(operatorsOf(validateCloneOptions(PRESETS.tiny, { width: 2, depth: 2 })), [
+ *   "width n=2 m=2 noisy-symmetric heads=more tied=fold-norm",
+ *   "depth x2 identity",
+ * ]);
  * ```
  */
 export function operatorsOf(o: ResolvedCloneOptions): string[] {
