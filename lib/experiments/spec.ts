@@ -378,7 +378,7 @@ function parsePreset(merged: unknown, where: Where): Preset {
 }
 
 /** Runs `f`, turning its error into a SpecError at `at` (a SpecError passes as is). */
-function at<T>(where: Where, path: FieldPath, f: () => T): T {
+function atField<T>(where: Where, path: FieldPath, f: () => T): T {
   try {
     return f();
   } catch (e) {
@@ -394,7 +394,7 @@ function presetModels(
   where: Where,
 ): { targetModel: ModelConfig; sourceModels: Record<string, ModelConfig> } {
   const vocab = p.tokenizer ? tokenizerVocab(p.tokenizer, where(["tokenizer"])) : undefined;
-  const targetModel = at(
+  const targetModel = atField(
     where,
     ["target"],
     () => modelOf(p.target.model, p.target.steps, "target", vocab),
@@ -403,7 +403,7 @@ function presetModels(
   for (const [n, s] of Object.entries(p.sources)) {
     sourceModels[n] = "path" in s
       ? pretrainedConfig(s.path, where(["sources", n, "path"]))
-      : at(where, ["sources", n], () => modelOf(s.model, s.steps, `sources.${n}`, vocab));
+      : atField(where, ["sources", n], () => modelOf(s.model, s.steps, `sources.${n}`, vocab));
     if (p.data.seqLen > sourceModels[n].maxPositions) {
       throw new SpecError(
         `${where(["data", "seqLen"])}: ${p.data.seqLen} exceeds source '${n}' maxPositions ${
