@@ -377,7 +377,7 @@ function parsePreset(merged: unknown, where: Where): Preset {
   return r.data;
 }
 
-/** Runs `f`, turning its error into a SpecError at `at` (a SpecError passes as is). */
+/** Runs `f`, turning its error into a SpecError naming the field at `path` (a SpecError passes as is). */
 function atField<T>(where: Where, path: FieldPath, f: () => T): T {
   try {
     return f();
