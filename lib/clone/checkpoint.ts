@@ -100,8 +100,14 @@ export function operatorsOf(o: ResolvedCloneOptions): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sha256File } from "./checkpoint.ts";
- * const h = await sha256File("/etc/hostname");
+ * const f = Deno.makeTempFileSync();
+ * Deno.writeTextFileSync(f, "abc");
+ * assert.equal(
+ *   await sha256File(f),
+ *   "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+ * );
  * ```
  */
 export function sha256File(path: string): Promise<string> {
@@ -127,9 +133,10 @@ export function sha256File(path: string): Promise<string> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cloneCheckpoint } from "./checkpoint.ts";
  * const r = await cloneCheckpoint("runs/small", "runs/small-x2", { width: 2, variant: "noisy-symmetric" });
- * console.log(r.record.verification?.maxRelDiff);
+ * assert.equal(r.record.verification?.pass, true);
  * ```
  */
 export async function cloneCheckpoint(
