@@ -62,25 +62,24 @@ function positiveInt(name: string, raw: string): number {
 
 /**
  * Threads the kit computes with: `HC_THREADS` (what `--threads N` sets), else
- * every core that is idle when the backend starts: all cores minus the
- * 1-minute load average (rounded), at least 1. On an idle machine that is
- * every core; on a shared, busy one it keeps the kit from oversubscribing
- * cores other jobs hold (each BLAS or wasm parallel region waits for its
- * slowest thread: on this 2-core box at load ~13, two threads ran the tiny
- * preset 4x slower than one, see docs/performance.md).
+ * every core of the machine. BLAS and wasm share the count without
+ * oversubscribing: each kernel call blocks the main thread until its threads
+ * finish, so the two pools never run at once. On a machine busy with other
+ * jobs fewer threads can be faster (each parallel region waits for its
+ * slowest thread; see docs/performance.md): set `--threads` there.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import * as os from "node:os";
  * import { computeThreads } from "./backend.ts";
- * console.log(computeThreads()); // e.g. 2
+ * if (!Deno.env.get("HC_THREADS")) assert.equal(computeThreads(), os.cpus().length);
  * ```
  */
 export function computeThreads(): number {
   const raw = Deno.env.get("HC_THREADS");
   if (raw !== undefined && raw !== "") return positiveInt("HC_THREADS", raw);
-  const cores = Math.max(1, navigator.hardwareConcurrency || os.cpus().length || 1);
-  const busy = Math.round(os.loadavg()[0] ?? 0);
-  return Math.max(1, Math.min(cores, cores - busy));
+  return Math.max(1, navigator.hardwareConcurrency || os.cpus().length || 1);
 }
 
 /** XNNPACK threads for wasm: `HC_WASM_THREADS`, else the compute threads. */
