@@ -12,6 +12,7 @@ import { initBackend } from "../lib/backend.ts";
 import { fusedKernelsActive, setFusedKernels } from "../lib/kernels/fused.ts";
 import {
   attentionCore,
+  embed,
   geluOp,
   layerNormOp,
   rmsNormOp,
@@ -208,6 +209,27 @@ Deno.test("fused softmax cross-entropy: loss and gradient equal the composite op
   );
   assertWithin(f[1], c[1], tolG, "cross-entropy gradient");
   tf.dispose([logits, targets]);
+});
+
+Deno.test("fused embedding: rows and the table gradient equal the composite op; a bad id throws", () => {
+  const V = 10, E = 6, Nr = 40;
+  const table = tf.tensor2d(host(V * E, 12), [V, E]), r = tf.tensor2d(host(Nr * E, 13), [Nr, E]);
+  const ids = tf.tensor1d(Array.from({ length: Nr }, (_, i) => (i * 3) % 7), "int32");
+  const [f, c] = both(() => [
+    embed(ids, table),
+    tf.grad((t) => tf.sum(tf.mul(embed(ids, t as tf.Tensor2D), r)))(table),
+  ]);
+  // Rows are copies: exact. Each gradient row sums the same <= Nr values in
+  // another order: <= Nr u sum|r| over its rows.
+  assert.deepEqual(f[0], c[0]);
+  const R = r.dataSync() as Float32Array, sums = new Float64Array(V * E);
+  for (let i = 0; i < Nr; i++) {
+    for (let j = 0; j < E; j++) sums[((i * 3) % 7) * E + j] += Math.abs(R[i * E + j]);
+  }
+  assertWithin(f[1], c[1], sums.map((s) => Nr * U * s), "embedding gradient");
+  const bad = tf.tensor1d([1, 10], "int32");
+  assert.throws(() => embed(bad, table), /token id 10 at position 1 is not in \[0, 9\]/);
+  tf.dispose([table, r, ids, bad]);
 });
 
 for (const [label, cfg] of SMALL_FAMILIES) {

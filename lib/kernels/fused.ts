@@ -24,6 +24,7 @@ import {
   xentLossKernel,
 } from "./act_kernels.ts";
 import { adamwKernel } from "./adamw_kernel.ts";
+import { embedGradKernel, embedKernel } from "./embed_kernels.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -39,6 +40,8 @@ const KERNELS: Record<string, (args: Any) => Any> = {
   HcXentLoss: xentLossKernel,
   HcSoftmaxXentGrad: softmaxXentGradKernel,
   HcAdamW: adamwKernel,
+  HcEmbed: embedKernel,
+  HcEmbedGrad: embedGradKernel,
 };
 
 let registered = false;

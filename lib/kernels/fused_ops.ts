@@ -143,3 +143,32 @@ export const fusedSoftmaxCrossEntropy: (logits: tf.Tensor2D, targets: tf.Tensor1
       ],
     };
   }) as Any;
+
+/**
+ * Embedding lookup table[ids] for int32 ids [N] and table [V, E]; the
+ * gradient is a scatter-add of dy's rows (ids get zeros).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { fusedEmbed } from "./fused_ops.ts";
+ * await initBackend("wasm");
+ * const e = fusedEmbed(tf.tensor1d([1], "int32"), tf.tensor2d([[1, 2], [3, 4]]));
+ * assert.deepEqual(Array.from(e.dataSync()), [3, 4]);
+ * ```
+ */
+export const fusedEmbed: (ids: tf.Tensor1D, table: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
+  (ids: Any, table: Any, save: Any) => {
+    save([ids]);
+    const vocab = (table as tf.Tensor2D).shape[0];
+    return {
+      value: run("HcEmbed", { ids, table }),
+      gradFunc: (dy: tf.Tensor, [idx]: tf.Tensor[]) => [
+        tf.zerosLike(idx),
+        run("HcEmbedGrad", { ids: idx, dy }, { vocab }),
+      ],
+    };
+  },
+) as Any;

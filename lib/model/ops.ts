@@ -28,6 +28,7 @@ import "@tensorflow/tfjs";
 import { nativeMatmulActive } from "../native_matmul.ts";
 import { fusedKernelsActive } from "../kernels/fused.ts";
 import {
+  fusedEmbed,
   fusedGelu,
   fusedLayerNorm,
   fusedRmsNorm,
@@ -311,7 +312,12 @@ export const attentionCore: (
  * ]);
  * ```
  */
-export const embed: (ids: tf.Tensor1D, table: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
+export const embed = (ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D =>
+  fusedKernelsActive() && ids.dtype === "int32"
+    ? fusedEmbed(ids, table)
+    : embedComposite(ids, table);
+
+const embedComposite: (ids: tf.Tensor1D, table: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
   (ids: Any, table: Any, save: Any) => {
     save([ids]);
     const V = (table as tf.Tensor2D).shape[0];
