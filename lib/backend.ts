@@ -82,10 +82,19 @@ export function computeThreads(): number {
   return Math.max(1, navigator.hardwareConcurrency || os.cpus().length || 1);
 }
 
-/** XNNPACK threads for wasm: `HC_WASM_THREADS`, else the compute threads. */
-function wasmThreads(all: number): number {
-  const raw = Deno.env.get("HC_WASM_THREADS");
-  return raw !== undefined && raw !== "" ? positiveInt("HC_WASM_THREADS", raw) : all;
+/**
+ * XNNPACK threads for wasm: `HC_WASM_THREADS`, else `HC_THREADS`, else every
+ * core when XNNPACK does the matmuls but one when BLAS does: XNNPACK then
+ * runs only elementwise kernels, too small to pay a thread wake-up each
+ * (measured, 2 cores: two wasm threads made tiny 1.4-2x and small 1.15x
+ * slower, medium the same; docs/performance.md).
+ */
+function wasmThreads(all: number, nativeMatmuls: boolean): number {
+  for (const name of ["HC_WASM_THREADS", "HC_THREADS"]) {
+    const raw = Deno.env.get(name);
+    if (raw !== undefined && raw !== "") return positiveInt(name, raw);
+  }
+  return nativeMatmuls ? 1 : all;
 }
 
 async function loadWasm(): Promise<DeviceInfo> {
@@ -99,11 +108,11 @@ async function loadWasm(): Promise<DeviceInfo> {
   }
   setWasmPaths(dist + path.sep);
   const all = computeThreads();
-  const threads = wasmThreads(all);
   // Matmuls go to native BLAS when a CBLAS library loads (lib/blas.ts). BLAS
   // and wasm threads never run at once (each kernel call blocks the main
-  // thread), so both use every core without oversubscribing.
+  // thread), so neither oversubscribes the other.
   const blas = loadBlas(all);
+  const threads = wasmThreads(all, "name" in blas);
   registerNativeMatmul();
   registerFusedKernels(); // LayerNorm, GELU, softmax, cross-entropy: lib/kernels/
   // tfjs disables threads under Deno (it takes Deno for Node); wasm_threads.ts
