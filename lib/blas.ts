@@ -198,7 +198,8 @@ export function blasInfo(): BlasInfo | null {
 }
 
 /**
- * Row-major C = op(A) op(B) (alpha 1, beta 0) for op(A) [m, k], op(B) [k, n],
+ * Row-major C = op(A) op(B) + beta C (alpha 1; beta 0 by default, when C's
+ * old contents are ignored) for op(A) [m, k], op(B) [k, n],
  * on raw addresses, on one thread below {@link THREADED_MIN_MACS}
  * multiply-adds and on all the library's threads above. The caller
  * guarantees the addresses and sizes are valid.
@@ -221,6 +222,7 @@ export function sgemmAt(
   a: number,
   b: number,
   c: number,
+  beta = 0,
 ): void {
   if (!lib) throw new Error("sgemmAt: no BLAS library loaded (call loadBlas)");
   setRunning(m * n * k < THREADED_MIN_MACS ? 1 : info!.threads);
@@ -238,7 +240,7 @@ export function sgemmAt(
     transA ? m : k,
     b,
     transB ? k : n,
-    0,
+    beta,
     c,
     n,
   );

@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../lib/backend.ts";
 import { fusedKernelsActive, setFusedKernels } from "../lib/kernels/fused.ts";
 import {
+  affine,
   attentionCore,
   embed,
   geluOp,
@@ -209,6 +210,29 @@ Deno.test("fused softmax cross-entropy: loss and gradient equal the composite op
   );
   assertWithin(f[1], c[1], tolG, "cross-entropy gradient");
   tf.dispose([logits, targets]);
+});
+
+Deno.test("fused affine (bias added by the BLAS product): value and gradients equal the composite op", () => {
+  const Nr = 30, K = 20, M = 12;
+  const x = tf.tensor2d(host(Nr * K, 14), [Nr, K]), w = tf.tensor2d(host(K * M, 15), [K, M]);
+  const b = tf.tensor1d(host(M, 16, 3)), r = tf.tensor2d(host(Nr * M, 17), [Nr, M]);
+  const loss = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) =>
+    tf.sum(tf.mul(affine(xi as tf.Tensor2D, wi as tf.Tensor2D, bi as tf.Tensor1D), r));
+  const [f, c] = both(() => [affine(x, w, b), ...tf.grads(loss)([x, w, b])]);
+  // The value sums K products and the bias in another order: <= (K + 2) u
+  // (sum_k |x_ik w_kj| + |b_j|); the gradients are the same products on both paths.
+  const X = x.dataSync() as Float32Array, W = w.dataSync() as Float32Array;
+  const B = b.dataSync() as Float32Array, tol = new Float64Array(Nr * M);
+  for (let i = 0; i < Nr; i++) {
+    for (let j = 0; j < M; j++) {
+      let s = Math.abs(B[j]);
+      for (let k = 0; k < K; k++) s += Math.abs(X[i * K + k] * W[k * M + j]);
+      tol[i * M + j] = (K + 2) * U * s;
+    }
+  }
+  assertWithin(f[0], c[0], tol, "affine value");
+  for (let i = 1; i < 4; i++) assert.deepEqual(f[i], c[i], `affine gradient ${i}`);
+  tf.dispose([x, w, b, r]);
 });
 
 Deno.test("fused embedding: rows and the table gradient equal the composite op; a bad id throws", () => {

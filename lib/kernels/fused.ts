@@ -24,6 +24,7 @@ import {
   xentLossKernel,
 } from "./act_kernels.ts";
 import { adamwKernel } from "./adamw_kernel.ts";
+import { affineKernel } from "./affine_kernel.ts";
 import { embedGradKernel, embedKernel } from "./embed_kernels.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -40,6 +41,7 @@ const KERNELS: Record<string, (args: Any) => Any> = {
   HcXentLoss: xentLossKernel,
   HcSoftmaxXentGrad: softmaxXentGradKernel,
   HcAdamW: adamwKernel,
+  HcAffine: affineKernel,
   HcEmbed: embedKernel,
   HcEmbedGrad: embedGradKernel,
 };

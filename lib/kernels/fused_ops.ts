@@ -172,3 +172,26 @@ export const fusedEmbed: (ids: tf.Tensor1D, table: tf.Tensor2D) => tf.Tensor2D =
     };
   },
 ) as Any;
+
+/**
+ * x @ w + b (x [N, K], w [K, M], b [M]) as one BLAS call with beta = 1 onto
+ * b's rows. Forward only (lib/model/ops.ts `affine` carries the gradient);
+ * needs the native matmul path.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { nativeMatmulActive } from "../native_matmul.ts";
+ * import { fusedAffineValue } from "./fused_ops.ts";
+ * await initBackend("wasm");
+ * if (nativeMatmulActive()) {
+ *   const y = fusedAffineValue(tf.tensor2d([[1, 2]]), tf.tensor2d([[1], [1]]), tf.tensor1d([10]));
+ *   assert.deepEqual(Array.from(y.dataSync()), [13]);
+ * }
+ * ```
+ */
+export function fusedAffineValue(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  return run("HcAffine", { x, w, b });
+}

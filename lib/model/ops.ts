@@ -28,6 +28,7 @@ import "@tensorflow/tfjs";
 import { nativeMatmulActive } from "../native_matmul.ts";
 import { fusedKernelsActive } from "../kernels/fused.ts";
 import {
+  fusedAffineValue,
   fusedEmbed,
   fusedGelu,
   fusedLayerNorm,
@@ -125,7 +126,10 @@ export const affine: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tens
     (x: Any, w: Any, b: Any, save: Any) => {
       save([x, w]);
       return {
-        value: tf.add(mm(x, w), b),
+        // Native BLAS: the bias is added by the product itself (beta = 1).
+        value: fusedKernelsActive() && nativeMatmulActive() && x.dtype === "float32"
+          ? fusedAffineValue(x, w, b)
+          : tf.add(mm(x, w), b),
         gradFunc: (dy: tf.Tensor, [xs, ws]: tf.Tensor[]) =>
           tf.tidy(() => [
             mmT(dy, ws, false, true),
