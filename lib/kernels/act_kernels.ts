@@ -68,12 +68,17 @@ export function softmaxGradKernel(args: Any): Any {
 }
 
 function softmaxGradRow(P: Float32Array, D: Float32Array, DS: Float32Array, o: number, C: number) {
+  // Trailing zero probabilities (the masked part of a causal row) give zero
+  // gradient: only P is read there.
+  let end = o + C;
+  while (end > o && P[end - 1] === 0) end--;
   // Two accumulators: the sum is a dependent chain of adds otherwise.
-  let s0 = 0, s1 = 0, j = 0;
-  for (; j + 1 < C; j += 2) s0 += D[o + j] * P[o + j], s1 += D[o + j + 1] * P[o + j + 1];
-  if (j < C) s0 += D[o + j] * P[o + j];
+  let s0 = 0, s1 = 0, j = o;
+  for (; j + 1 < end; j += 2) s0 += D[j] * P[j], s1 += D[j + 1] * P[j + 1];
+  if (j < end) s0 += D[j] * P[j];
   const s = s0 + s1;
-  for (let k = o, e = o + C; k < e; k++) DS[k] = P[k] * (D[k] - s);
+  for (let k = o; k < end; k++) DS[k] = P[k] * (D[k] - s);
+  DS.fill(0, end, o + C);
 }
 
 /**

@@ -46,14 +46,19 @@ function layerNormRow(
   E: number,
   eps: number,
 ): void {
-  let s = 0;
-  for (let j = o, e = o + E; j < e; j++) s += X[j];
-  const mu = s / E;
-  let v = 0;
-  for (let j = o, e = o + E; j < e; j++) v += (X[j] - mu) * (X[j] - mu);
-  const r = 1 / Math.sqrt(v / E + eps);
+  // One pass for both sums (float64: E[x^2] - mean^2 loses nothing that
+  // matters for float32 inputs), two accumulators each to break the chains.
+  let s0 = 0, s1 = 0, q0 = 0, q1 = 0, j = o;
+  for (const e = o + E - 1; j < e; j += 2) {
+    const a = X[j], b = X[j + 1];
+    s0 += a, s1 += b, q0 += a * a, q1 += b * b;
+  }
+  if (j < o + E) s0 += X[j], q0 += X[j] * X[j];
+  const mu = (s0 + s1) / E;
+  const r = 1 / Math.sqrt(Math.max(0, (q0 + q1) / E - mu * mu) + eps);
   M[i] = mu, R[i] = r;
-  for (let j = 0; j < E; j++) Y[o + j] = (X[o + j] - mu) * r * W[j] + B[j];
+  const c = -mu * r;
+  for (let k = 0; k < E; k++) Y[o + k] = (X[o + k] * r + c) * W[k] + B[k];
 }
 
 /**
