@@ -76,16 +76,16 @@ export {
   resolveModel,
   type TrainConfig,
 } from "./lib/train/config.ts";
+export { train } from "./lib/train/loop.ts";
+export { loadSplits } from "./lib/train/splits.ts";
+export { totalCost } from "./lib/train/cost.ts";
 export {
-  loadSplits,
   type MetricsLine,
   readMetrics,
   readSummary,
   type RunSummary,
-  totalCost,
-  train,
   type TrainingCost,
-} from "./lib/train/loop.ts";
+} from "./lib/io/run_folder.ts";
 export { lrAt } from "./lib/train/schedule.ts";
 
 // Cloning

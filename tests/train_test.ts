@@ -3,8 +3,10 @@ import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../lib/backend.ts";
 import { parseTrainConfig } from "../lib/train/config.ts";
-import { DivergenceError, readMetrics, readSummary, train } from "../lib/train/loop.ts";
-import { loadSplits } from "../lib/train/loop.ts";
+import { DivergenceError, train } from "../lib/train/loop.ts";
+import { readMetrics, readSummary } from "../lib/io/run_folder.ts";
+import { loadSplits } from "../lib/train/splits.ts";
+import { stopAfterSteps } from "./stop_after.ts";
 import { unigramEntropy } from "../lib/data/stats.ts";
 import { lrAt } from "../lib/train/schedule.ts";
 
@@ -37,8 +39,8 @@ Deno.test("resume after an interruption reproduces the uninterrupted run's losse
   const cfg = micro({ dropout: 0.1 }); // dropout masks must also resume exactly
   const a = tmp(), b = tmp();
   await train(cfg, a, { progress: "silent" });
-  // Stop after 13 steps: the checkpoint is at step 8, steps 9-13 are lost work.
-  await assert.rejects(train(cfg, b, { progress: "silent", stopAfterSteps: 13 }), /stopAfterSteps/);
+  // Stop after 13 steps, between evaluations: the resume continues the train-loss window.
+  await assert.rejects(train(cfg, b, stopAfterSteps(13)), /stopped after 13 steps/);
   assert.equal(readSummary(b), null);
   await train(cfg, b, { progress: "silent", resume: true });
   const ma = readMetrics(a), mb = readMetrics(b);

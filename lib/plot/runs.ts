@@ -7,9 +7,8 @@
  * @module
  */
 import * as path from "node:path";
-import { readMetrics, readSummary } from "../train/loop.ts";
+import { readCloneRecord, readMetrics, readSummary } from "../io/run_folder.ts";
 import type { LoadedRun } from "../experiments/results.ts";
-import { readCloneRecord } from "../train/loop.ts";
 
 export type { LoadedRun };
 
