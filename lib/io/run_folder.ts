@@ -712,8 +712,18 @@ export async function writeMetrics(outDir: string, lines: MetricsLine[]): Promis
  *
  * @example
  * ```ts
- * import { writeSummary } from "./run_folder.ts";
- * // await writeSummary("runs/a", summary) at the end of train()
+ * import assert from "node:assert/strict";
+ * import { readSummary, writeSummary, zeroCost } from "./run_folder.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const device = { backend: "cpu" as const, label: "cpu", accelerators: 1, isGpu: false };
+ * const final = { step: 0, tokens: 0, trainLoss: null, valLoss: 5, valPerplexity: 148.4,
+ *   valAccuracy: 0, lr: 0, gradNorm: null, wallSeconds: 0, deviceHours: 0, trainFlops: 0,
+ *   evalFlops: 0 };
+ * const summary = { done: true as const, steps: 0, final, device, model: PRESETS.tiny,
+ *   cost: zeroCost(), sourceCost: null, init: null };
+ * await writeSummary(dir, summary);
+ * assert.deepEqual(readSummary(dir), summary);
  * ```
  */
 export async function writeSummary(outDir: string, summary: RunSummary): Promise<void> {
@@ -765,8 +775,16 @@ export async function writeRunState(checkpointDir: string, state: RunState): Pro
  *
  * @example
  * ```ts
- * import { writeCloneRecord } from "./run_folder.ts";
- * // await writeCloneRecord(tmp, record) as cloneCheckpoint does
+ * import assert from "node:assert/strict";
+ * import { readCloneRecord, writeCloneRecord } from "./run_folder.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const record = { source: { path: "/models/s", sha256: "00" }, width: 2, ffn: 2,
+ *   variant: "symmetric", heads: "more", tied: "fold-norm", seed: 0, snrDb: 0, depth: 1,
+ *   depthMode: "identity", operators: [], functionPreserving: true,
+ *   sourceConfig: PRESETS.tiny, verification: null };
+ * await writeCloneRecord(dir, record);
+ * assert.deepEqual(readCloneRecord(dir), record);
  * ```
  */
 export async function writeCloneRecord(dir: string, record: CloneRecord): Promise<void> {
@@ -796,8 +814,13 @@ export async function writeRunRecord(runDir: string, record: RunRecord): Promise
  *
  * @example
  * ```ts
- * import { writeGrid } from "./run_folder.ts";
- * // await writeGrid("runs/variant-ablation/quick", expandGrid(spec, "quick"))
+ * import assert from "node:assert/strict";
+ * import { readGrid, writeGrid } from "./run_folder.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const grid = { spec: "s", preset: "quick", comment: "", baseline: "random", k: 1,
+ *   inits: [], sources: [], clones: [], runs: [] };
+ * await writeGrid(dir, grid);
+ * assert.deepEqual(readGrid(dir), grid);
  * ```
  */
 export async function writeGrid(expDir: string, grid: GridFile): Promise<void> {
@@ -828,8 +851,14 @@ export function resultsJson(res: ResultsFile): string {
  *
  * @example
  * ```ts
- * import { writeResultsFile } from "./run_folder.ts";
- * // await writeResultsFile("runs/variant-ablation/quick", computeResults(exp))
+ * import assert from "node:assert/strict";
+ * import { readResults, writeResultsFile } from "./run_folder.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const res = { spec: "s", preset: "quick", baseline: "random", metric: "valLoss" as const,
+ *   k: 1, total: 0, finished: 0, runs: [], inits: [], baselineStepFlops: null,
+ *   deviceHours: "cpu-time" as const, degenerate: [] };
+ * await writeResultsFile(dir, res);
+ * assert.deepEqual(readResults(dir), res);
  * ```
  */
 export async function writeResultsFile(expDir: string, res: ResultsFile): Promise<void> {

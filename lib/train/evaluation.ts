@@ -70,7 +70,9 @@ function logLine(run: EvalContext, line: MetricsLine): string {
  * import { evaluateRun } from "./evaluation.ts";
  * await initBackend("cpu");
  * const dir = Deno.makeTempDirSync();
- * const cfg = parseTrainConfig({ model: { preset: "tiny" }, steps: 2, evalBatches: 1 });
+ * const cfg = parseTrainConfig({
+ *   model: { preset: "tiny" }, data: { seqLen: 16, batchSize: 2 }, steps: 2, evalBatches: 1,
+ * });
  * await claimRunFolder(cfg, dir, false);
  * const run = await setUpRun(cfg, dir, byteTokenizer, false);
  * const hooks = [() => ({ answer: 42 })];

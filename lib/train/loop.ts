@@ -172,7 +172,9 @@ async function runSteps(loop: Loop, signal?: AbortSignal): Promise<MetricsLine |
  * import { parseTrainConfig } from "./config.ts";
  * import { train } from "./loop.ts";
  * await initBackend("cpu");
- * const cfg = parseTrainConfig({ model: { preset: "tiny" }, steps: 2, evalBatches: 1 });
+ * const cfg = parseTrainConfig({
+ *   model: { preset: "tiny" }, data: { seqLen: 16, batchSize: 2 }, steps: 2, evalBatches: 1,
+ * });
  * const summary = await train(cfg, Deno.makeTempDirSync(), { progress: "silent" });
  * assert.equal(summary.steps, 2);
  * assert.equal(summary.final.step, 2);

@@ -184,7 +184,9 @@ type SamplerOpts = { batchSize: number; seqLen: number; seed: number };
  * import { disposeAdamW } from "./adamw.ts";
  * await initBackend("cpu");
  * const dir = Deno.makeTempDirSync();
- * const cfg = parseTrainConfig({ model: { preset: "tiny" }, steps: 2, evalBatches: 1 });
+ * const cfg = parseTrainConfig({
+ *   model: { preset: "tiny" }, data: { seqLen: 16, batchSize: 2 }, steps: 2, evalBatches: 1,
+ * });
  * await claimRunFolder(cfg, dir, false);
  * const run = await setUpRun(cfg, dir, byteTokenizer, false);
  * assert.equal(run.state.step, 0);

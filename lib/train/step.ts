@@ -34,7 +34,9 @@ export class DivergenceError extends Error {}
  * import { trainStep } from "./step.ts";
  * await initBackend("cpu");
  * const dir = Deno.makeTempDirSync();
- * const cfg = parseTrainConfig({ model: { preset: "tiny" }, steps: 2, evalBatches: 1 });
+ * const cfg = parseTrainConfig({
+ *   model: { preset: "tiny" }, data: { seqLen: 16, batchSize: 2 }, steps: 2, evalBatches: 1,
+ * });
  * await claimRunFolder(cfg, dir, false);
  * const run = await setUpRun(cfg, dir, byteTokenizer, false);
  * const { loss } = await trainStep(run, 1e-3);
