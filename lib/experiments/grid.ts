@@ -21,8 +21,9 @@ import { UsageError } from "../errors.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { canonicalJson } from "./grid.ts";
- * canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] }); // '{"a":[{"c":3,"d":2}],"b":1}'
+ * assert.equal(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] }), '{"a":[{"c":3,"d":2}],"b":1}');
  * ```
  */
 export function canonicalJson(value: unknown): string {
@@ -40,8 +41,10 @@ export function canonicalJson(value: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shortHash } from "./grid.ts";
- * shortHash({ a: 1 }) === shortHash({ a: 1 }); // true
+ * assert.equal(shortHash({ a: 1, b: 2 }), shortHash({ b: 2, a: 1 }));
+ * assert.equal(shortHash({ a: 1 }).length, 10);
  * ```
  */
 export function shortHash(value: unknown, length = 10): string {
@@ -283,8 +286,10 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseShard } from "./grid.ts";
- * parseShard("2/3"); // { index: 2, count: 3 }
+ * assert.deepEqual(parseShard("2/3"), { index: 2, count: 3 });
+ * assert.throws(() => parseShard("4/3"), /--shard/);
  * ```
  */
 export function parseShard(text: string): { index: number; count: number } {
@@ -305,8 +310,10 @@ export function parseShard(text: string): { index: number; count: number } {
  * ```ts
  * import { readSpec } from "./spec.ts";
  * import { expandGrid, shardOf } from "./grid.ts";
+ * import assert from "node:assert/strict";
  * const grid = expandGrid(readSpec("experiments/variant-ablation.json"), "quick");
- * const mine = shardOf(grid, { index: 1, count: 2 });
+ * const a = shardOf(grid, { index: 1, count: 2 }), b = shardOf(grid, { index: 2, count: 2 });
+ * assert.equal(a.runs.length + b.runs.length, grid.runs.length);
  * ```
  */
 export function shardOf(
@@ -342,8 +349,10 @@ export function shardOf(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stageCloneOf } from "./grid.ts";
- * stageCloneOf({ id: "s", name: "s", config: { init: "clones/a-symmetric-1234" } } as never); // "a-symmetric-1234"
+ * const staged = { id: "s", name: "s", config: { init: "clones/a-symmetric-1234" } };
+ * assert.equal(stageCloneOf(staged as never), "a-symmetric-1234");
  * ```
  */
 export function stageCloneOf(s: GridSource): string | null {

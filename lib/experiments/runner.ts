@@ -74,8 +74,16 @@ function located(cfg: TrainConfig, expDir: string): TrainConfig {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeGrid } from "../io/run_folder.ts";
+ * import { expandGrid } from "./grid.ts";
+ * import { readSpec } from "./spec.ts";
  * import { writeResults } from "./runner.ts";
- * const res = await writeResults(["runs/variant-ablation/quick"]);
+ * const dir = Deno.makeTempDirSync();
+ * await writeGrid(dir, expandGrid(readSpec("experiments/variant-ablation.json"), "quick"));
+ * const res = await writeResults([dir]); // nothing trained yet
+ * assert.equal(res.finished, 0);
+ * assert.ok(res.total > 0);
  * ```
  */
 export async function writeResults(expDirs: string[]): Promise<ResultsFile> {
@@ -90,13 +98,17 @@ export async function writeResults(expDirs: string[]): Promise<ResultsFile> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initBackend } from "../backend.ts";
  * import { readSpec } from "./spec.ts";
  * import { expandGrid } from "./grid.ts";
  * import { runGrid } from "./runner.ts";
- * await initBackend();
+ * await initBackend("cpu");
  * const grid = expandGrid(readSpec("experiments/variant-ablation.json"), "quick");
- * const r = await runGrid(grid, "runs/variant-ablation/quick", { shard: { index: 1, count: 1 } });
+ * // An already stopped grid trains nothing and rejects with the signal's reason.
+ * const signal = AbortSignal.abort(new Error("stopped"));
+ * const dir = Deno.makeTempDirSync();
+ * await assert.rejects(runGrid(grid, dir, { signal, log: () => {} }), /stopped/);
  * ```
  */
 export async function runGrid(
@@ -190,8 +202,11 @@ async function linkPretrained(dir: string, pre: NonNullable<GridSource["pretrain
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deterministicView } from "./runner.ts";
- * // deterministicView(resA) === deterministicView(resB) for an interrupted and an uninterrupted grid
+ * const a = { finished: 1, runs: [{ id: "r", cost: { steps: 9, wallSeconds: 1.2 } }] };
+ * const b = { finished: 1, runs: [{ id: "r", cost: { steps: 9, wallSeconds: 3.4 } }] };
+ * assert.equal(deterministicView(a as never), deterministicView(b as never));
  * ```
  */
 export function deterministicView(res: ResultsFile): string {
