@@ -20,7 +20,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
-import { migrateTaskFields, TrainConfigSchema, zodMessage } from "../train/config.ts";
+import { zodMessage } from "../train/config.ts";
 import type { DeviceInfo } from "../backend.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { SamplerState } from "../data/sampler.ts";
@@ -261,14 +261,10 @@ export const RunRecordSchema = z.object({
   clone: z.string().nullable(),
 }).passthrough();
 
-// Grids written before `tasks` carry the old `taskItems`; a conflict is left to the schema.
-const trainConfig = z.preprocess((v) => {
-  try {
-    return migrateTaskFields(v);
-  } catch {
-    return v;
-  }
-}, TrainConfigSchema);
+// The training configs as expandGrid wrote them. Readers of grid.json never
+// train from them (runs train from the spec's expansion and keep their own
+// train.json), and older grids carry since-renamed fields: only the shape is checked.
+const trainConfig = z.object({}).passthrough();
 
 /** Schema of grid.json. */
 export const GridFileSchema = z.object({
@@ -562,7 +558,8 @@ export function readRunRecord(runDir: string): RunRecord | null {
 
 /**
  * Reads grid.json of an experiment folder; a missing file is a usage error
- * saying how to make it.
+ * saying how to make it. The training configs in it are checked to be
+ * objects only (see the schema).
  *
  * @example
  * ```ts
@@ -578,7 +575,7 @@ export function readGrid(expDir: string): GridFile {
       `${expDir}: no grid.json; run 'hc ablate SPEC --preset P --out ROOT' first`,
     );
   }
-  return grid as GridFile;
+  return grid as unknown as GridFile;
 }
 
 /**
