@@ -117,11 +117,11 @@ function startLoop(run: RunSetup, hooks: EvalHook[], progress?: ProgressOption):
 /** Train losses since the last evaluation (their mean is the next line's trainLoss). */
 type LossWindow = { sum: number; count: number };
 
-async function checkpoint(loop: Loop, window: LossWindow): Promise<void> {
+async function checkpoint(loop: Loop, losses: LossWindow): Promise<void> {
   const { state } = loop;
   state.sampler = loop.run.sampler.state();
   // Saved only between evaluations, so checkpoints on an evaluation stay as they were.
-  if (window.count) state.lossWindow = { ...window };
+  if (losses.count) state.lossWindow = { ...losses };
   else delete state.lossWindow;
   loop.clock.sync(state.cost as Required<TrainingCost>);
   await saveRunCheckpoint(loop.run, loop.run.start.sourceCost);
@@ -133,13 +133,14 @@ async function runSteps(loop: Loop, signal?: AbortSignal): Promise<MetricsLine |
   signal?.throwIfAborted();
   let last: MetricsLine | undefined = readMetrics(loop.outDir).at(-1);
   if (state.step === 0 && !last) last = await evaluateRun(loop, null, null, lrAt(0, loop.schedule));
-  const window: LossWindow = { ...(state.lossWindow ?? { sum: 0, count: 0 }) };
+  const losses: LossWindow = { ...(state.lossWindow ?? { sum: 0, count: 0 }) };
+  // Throughput shown by the progress display: tokens over the last ~10 s.
   let lastNorm = 0, windowStart = performance.now(), windowTokens = 0;
   const tokensPerStep = cfg.data.batchSize * cfg.data.seqLen;
   while (state.step < cfg.steps) {
     const lr = lrAt(state.step, loop.schedule);
     const { loss, gradNorm } = await trainStep(loop.run, lr);
-    window.sum += loss, window.count += 1, lastNorm = gradNorm, windowTokens += tokensPerStep;
+    losses.sum += loss, losses.count += 1, lastNorm = gradNorm, windowTokens += tokensPerStep;
     const now = performance.now();
     progress.update(state.step, {
       loss,
@@ -148,13 +149,13 @@ async function runSteps(loop: Loop, signal?: AbortSignal): Promise<MetricsLine |
     if (now - windowStart > 10_000) windowStart = now, windowTokens = 0;
     const final = state.step === cfg.steps;
     if (state.step % cfg.evalEvery === 0 || final) {
-      last = await evaluateRun(loop, window.sum / window.count, lastNorm, lr);
-      window.sum = 0, window.count = 0;
+      last = await evaluateRun(loop, losses.sum / losses.count, lastNorm, lr);
+      losses.sum = 0, losses.count = 0;
     }
     const saveDue = state.step % cfg.checkpointEvery === 0 || final;
-    if (saveDue) await checkpoint(loop, window);
+    if (saveDue) await checkpoint(loop, losses);
     if (signal?.aborted && !final) {
-      if (!saveDue) await checkpoint(loop, window);
+      if (!saveDue) await checkpoint(loop, losses);
       signal.throwIfAborted();
     }
   }
