@@ -34,6 +34,7 @@ import {
 } from "../io/run_folder.ts";
 import { totalCost } from "../train/cost.ts";
 import type { TrainConfig } from "../train/config.ts";
+import type { StoredCloneOptions } from "../clone/options.ts";
 import { type Curve, type SeedSummary, speedupOverSeeds } from "../eval/speedup.ts";
 import {
   COST_AXES,
@@ -80,19 +81,8 @@ export interface GridSource {
 export interface GridClone {
   id: string;
   source: string;
-  /** Options passed to cloneCheckpoint. */
-  options: {
-    width: number;
-    ffn: number;
-    variant: string;
-    heads: string;
-    tied: string;
-    snrDb: number;
-    seed: number;
-    /** Depth growth (absent: width only). */
-    depth?: number;
-    depthMode?: string;
-  };
+  /** Options passed to cloneCheckpoint (depth fields absent: width only). */
+  options: StoredCloneOptions;
 }
 
 /** One training run in grid.json: its record plus its training config. */

@@ -26,6 +26,7 @@ import type { ModelConfig } from "../model/config.ts";
 import type { SamplerState } from "../data/sampler.ts";
 import type { DeviceHoursBasis } from "../train/device_time.ts";
 import type { CloneRecord } from "../clone/checkpoint.ts";
+import { DEPTH_MODES, HEAD_MODES, TIED_MODES, VARIANTS } from "../clone/options.ts";
 import type { GridFile, ResultsFile, RunRecord } from "../experiments/results.ts";
 
 /** File with a clone's provenance, next to its config.json. */
@@ -227,9 +228,9 @@ export const RunStateSchema = z.object({
 const cloneOptions = {
   width: count,
   ffn: count,
-  variant: z.string(),
-  heads: z.string(),
-  tied: z.string(),
+  variant: z.enum(VARIANTS),
+  heads: z.enum(HEAD_MODES),
+  tied: z.enum(TIED_MODES),
   seed: num,
   snrDb: num,
 };
@@ -239,7 +240,7 @@ export const CloneRecordSchema = z.object({
   source: z.object({ path: z.string(), sha256: z.string() }).passthrough(),
   ...cloneOptions,
   depth: count.optional(),
-  depthMode: z.string().optional(),
+  depthMode: z.enum(DEPTH_MODES).optional(),
   operators: z.array(z.string()).optional(),
   functionPreserving: z.boolean().optional(),
   sourceConfig: modelConfig,
@@ -289,7 +290,7 @@ export const GridFileSchema = z.object({
       options: z.object({
         ...cloneOptions,
         depth: count.optional(),
-        depthMode: z.string().optional(),
+        depthMode: z.enum(DEPTH_MODES).optional(),
       }).passthrough(),
     }).passthrough(),
   ),
@@ -775,8 +776,9 @@ export async function writeRunState(checkpointDir: string, state: RunState): Pro
  * import assert from "node:assert/strict";
  * import { readCloneRecord, writeCloneRecord } from "./run_folder.ts";
  * import { PRESETS } from "../model/config.ts";
+ * import type { CloneRecord } from "../clone/checkpoint.ts";
  * const dir = Deno.makeTempDirSync();
- * const record = { source: { path: "/models/s", sha256: "00" }, width: 2, ffn: 2,
+ * const record: CloneRecord = { source: { path: "/models/s", sha256: "00" }, width: 2, ffn: 2,
  *   variant: "symmetric", heads: "more", tied: "fold-norm", seed: 0, snrDb: 0, depth: 1,
  *   depthMode: "identity", operators: [], functionPreserving: true,
  *   sourceConfig: PRESETS.tiny, verification: null };

@@ -13,7 +13,6 @@ import { loadSuite, scoreSuite } from "../eval/suite.ts";
 import type { MultipleChoiceTask } from "../eval/multiple_choice.ts";
 import type { CloneRecord } from "../clone/checkpoint.ts";
 import { depthSymmetry, symmetrySummary } from "../clone/symmetry.ts";
-import type { DepthMode } from "../clone/options.ts";
 import type { TrainConfig } from "./config.ts";
 import type { EvalHook } from "./evaluation.ts";
 import type { RunStart } from "./setup.ts";
@@ -72,7 +71,7 @@ export function cloneSymmetryHook(record: CloneRecord, modelCfg: ModelConfig): E
   // clone.json written before depth growth existed has no depth fields.
   const depth = {
     depth: record.depth ?? 1,
-    depthMode: (record.depthMode ?? "identity") as DepthMode,
+    depthMode: record.depthMode ?? "identity",
   };
   return async (model) => {
     const host = await modelToHost(model);
@@ -80,7 +79,7 @@ export function cloneSymmetryHook(record: CloneRecord, modelCfg: ModelConfig): E
       symmetry: symmetrySummary(modelCfg, host, {
         width: record.width,
         ffn: record.ffn,
-        heads: record.heads as "more" | "wider",
+        heads: record.heads,
         ...depth,
       }),
     };
