@@ -15,6 +15,7 @@ import { parseTrainConfig } from "../train/config.ts";
 import type { GridClone, GridFile, GridRun, GridSource } from "./results.ts";
 import { fromOf, type ResolvedPreset, type Spec, type SpecCloneOptions } from "./spec.ts";
 import { UsageError } from "../errors.ts";
+import { isNoisy } from "../clone/options.ts";
 
 /**
  * JSON with object keys sorted at every level: the input of every hash.
@@ -57,8 +58,6 @@ function drop<T extends Record<string, unknown>>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-const noisy = (variant: string) => variant.startsWith("noisy");
-
 /** Records a clone checkpoint in `clones` and returns its id. */
 type AddClone = (
   sourceName: string,
@@ -72,7 +71,7 @@ function cloneAdder(clones: Map<string, GridClone>): AddClone {
   return (sourceName, source, opts, variant, seed) => {
     const options = { ...opts, seed } as GridClone["options"];
     // Noise-free variants give the same clone for every seed: share it.
-    if (!noisy(variant)) options.snrDb = 0;
+    if (!isNoisy(variant)) options.snrDb = 0;
     const id = `${sourceName}-${variant}-${shortHash({ source, options }, 8)}`;
     clones.set(id, { id, source, options });
     return id;
@@ -128,7 +127,7 @@ function expandSources(p: ResolvedPreset, addClone: AddClone) {
           sourceId[s.from.source],
           p.sourceCloneOptions[n],
           s.from.variant,
-          s.from.noiseSeed ?? (noisy(s.from.variant) ? s.seed : 0),
+          s.from.noiseSeed ?? (isNoisy(s.from.variant) ? s.seed : 0),
         )
       }`
       : undefined;
@@ -180,7 +179,7 @@ function runOf(
       source,
       p.cloneOptions[i]!,
       init.variant,
-      init.noiseSeed ?? (noisy(init.variant) ? seed : 0),
+      init.noiseSeed ?? (isNoisy(init.variant) ? seed : 0),
     );
     const config = parseTrainConfig(
       drop({
