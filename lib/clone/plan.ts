@@ -327,10 +327,13 @@ export function planClone(src: ModelConfig, opts: CloneOptions): ClonePlan {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cloneParams } from "./plan.ts";
  * import { PRESETS } from "../model/config.ts";
  * import { initParams } from "../model/params.ts";
  * const { config, params } = cloneParams(PRESETS.tiny, initParams(PRESETS.tiny, 0), { width: 2 });
+ * assert.equal(config.hiddenSize, 128);
+ * assert.deepEqual(params.get("transformer.wte.weight")?.shape, [256, 128]);
  * ```
  */
 export function cloneParams(
