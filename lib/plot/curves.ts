@@ -231,8 +231,15 @@ export function deviceHoursTitle(runs: LoadedRun[], withSource: boolean): string
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runCurve } from "./curves.ts";
- * // runCurve(run, "steps", "valLoss", true, baselineStepFlops)
+ * const line = (step: number, valLoss: number) =>
+ *   ({ step, tokens: step * 64, trainFlops: step * 1e6, deviceHours: 0, valLoss });
+ * const run = { metrics: [line(0, 5), line(10, 3)], sourceCost: null } as never;
+ * const c = runCurve(run, "tokens", "valLoss", false, 1e6);
+ * assert.deepEqual(c.x, [0, 640]);
+ * assert.deepEqual(c.y, [5, 3]);
+ * assert.deepEqual(runCurve(run, "steps", "valLoss", false, 1e6).x, [0, 10]);
  * ```
  */
 export function runCurve(
