@@ -19,6 +19,7 @@ import { enableWasmThreads } from "./wasm_threads.ts";
 import { loadBlas } from "./blas.ts";
 import { UsageError } from "./errors.ts";
 import { registerNativeMatmul, setNativeMatmul } from "./native_matmul.ts";
+import { patchWasmKernels } from "./wasm_patches.ts";
 
 /** Backend names accepted by `--backend` and `HC_BACKEND`. */
 export type BackendName = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
@@ -225,12 +226,14 @@ const loaders = {
  * Selects and initialises a backend. `name` defaults to `HC_BACKEND` or
  * `auto`. `auto` tries tensorflow (only when installed), then wasm, then cpu;
  * it does not pick webgpu because a software adapter is slower than wasm.
+ * It first replaces four slow tfjs-wasm kernels (lib/wasm_patches.ts).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initBackend } from "./backend.ts";
  * const device = await initBackend("cpu");
- * console.log(device.label);
+ * assert.equal(device.backend, "cpu");
  * ```
  */
 export async function initBackend(name?: string): Promise<DeviceInfo> {
@@ -240,6 +243,9 @@ export async function initBackend(name?: string): Promise<DeviceInfo> {
       `unknown backend '${want}': choose one of auto, tensorflow, webgpu, wasm, cpu`,
     );
   }
+  // Kernel registrations are global, so tests that later switch with
+  // tf.setBackend("wasm") get the faster kernels too.
+  patchWasmKernels();
   if (current && (want === "auto" || current.backend === want)) return current;
   if (want !== "auto") {
     current = await loaders[want]();

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../lib/backend.ts";
 import { defaultConfig, type ModelConfig } from "../lib/model/config.ts";
 import { initParams } from "../lib/model/params.ts";
-import { computeLogits } from "../lib/model/model.ts";
+import { computeLogits, createModel, disposeModel } from "../lib/model/model.ts";
 import { referenceLogits } from "./reference_model.ts";
 import type { TensorMap } from "../lib/tensor_map.ts";
 
@@ -93,4 +94,17 @@ for (const backend of ["cpu", "wasm"]) {
       compare(cfg, params, got, ids);
     });
   }
+}
+
+for (const backend of ["cpu", "wasm"]) {
+  Deno.test(`disposeModel frees every tensor and byte createModel made on ${backend}`, async () => {
+    await initBackend(backend);
+    await tf.setBackend(backend);
+    const cfg = defaultConfig("llama", { hiddenSize: 16, numHeads: 4, numKvHeads: 2 });
+    const before = tf.memory();
+    disposeModel(createModel(cfg, initParams(cfg, 1)));
+    const after = tf.memory();
+    assert.equal(after.numTensors, before.numTensors);
+    assert.equal(after.numBytes, before.numBytes);
+  });
 }

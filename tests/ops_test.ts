@@ -24,7 +24,7 @@ import {
   rmsNormOp,
   softmaxCrossEntropy,
 } from "../lib/model/ops.ts";
-import { causalMask } from "../lib/model/layers.ts";
+import { causalMask } from "../lib/model/transformer.ts";
 import { makeRng } from "../lib/rng.ts";
 
 await initBackend("wasm"); // registers and initialises wasm; tests switch with setBackend

@@ -18,7 +18,7 @@ import { specWarnings } from "../experiments/degenerate.ts";
 import { runGrid, writeGrid, writeResults } from "../experiments/runner.ts";
 import { experimentDir } from "../experiments/results.ts";
 import { formatTable } from "../experiments/report.ts";
-import { choiceFlag, parse, positionals } from "./args.ts";
+import { choiceFlag, parse, positionals, PROGRESS_MODES } from "./args.ts";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -27,8 +27,9 @@ import * as path from "node:path";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ablateCommand } from "./ablate.ts";
- * await ablateCommand(["experiments/variant-ablation.json", "--preset", "quick"]);
+ * assert.equal(await ablateCommand(["experiments/variant-ablation.json", "--preset", "quick"]), 0);
  * ```
  */
 export async function ablateCommand(args: string[]): Promise<number> {
@@ -42,13 +43,13 @@ export async function ablateCommand(args: string[]): Promise<number> {
   });
   const [file] = positionals(p, "ablate", ["SPEC.json"]);
   const spec = readSpec(file); // every preset validated: nothing runs on a bad spec
-  const presetName = (p.values.preset as string | undefined) ?? "quick";
+  const presetName = p.values.preset ?? "quick";
   presetOf(spec, presetName);
   for (const w of specWarnings(spec, presetName)) console.warn(`hc ablate: warning: ${w}`);
   const grid = expandGrid(spec, presetName);
-  const outs = (p.values.out as unknown as string[] | undefined) ?? ["runs"];
-  const shard = p.values.shard ? parseShard(p.values.shard as string) : undefined;
-  const progress = choiceFlag(p, "progress", ["auto", "bar", "plain", "silent"] as const);
+  const outs = p.values.out ?? ["runs"];
+  const shard = p.values.shard ? parseShard(p.values.shard) : undefined;
+  const progress = choiceFlag(p, "progress", PROGRESS_MODES);
   const expDirs = outs.map((o) => experimentDir(o, spec.name, presetName));
 
   if (p.values["report-only"]) {
@@ -69,7 +70,7 @@ export async function ablateCommand(args: string[]): Promise<number> {
   if (presetName === "paper") {
     console.log("note: the paper preset is sized for a GPU; on a CPU it takes days");
   }
-  const device = await initBackend(p.values.backend as string | undefined);
+  const device = await initBackend(p.values.backend);
   console.log(`device: ${device.label}`);
   const shardText = shard ? ` shard ${shard.index}/${shard.count}` : "";
   console.log(

@@ -33,8 +33,9 @@ function torchPython(): string | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { benchCommand } from "./bench.ts";
- * await benchCommand(["--preset", "tiny", "--steps", "3"]);
+ * assert.equal(await benchCommand(["--preset", "tiny", "--steps", "3"]), 0);
  * ```
  */
 export async function benchCommand(args: string[]): Promise<number> {
@@ -52,7 +53,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   const steps = intFlag(p, "steps") ?? 10;
   const warmup = intFlag(p, "warmup", { min: 0 }) ?? 2;
   const threads = intFlag(p, "threads");
-  const backendName = p.values.backend as string | undefined;
+  const backendName = p.values.backend;
   if (threads !== undefined) {
     if ((backendName ?? "wasm") !== "wasm") {
       throw new UsageError("--threads: only the wasm backend takes a thread count");
@@ -173,8 +174,9 @@ function dirBytes(dir: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { benchCloneCommand } from "./bench.ts";
- * await benchCloneCommand(["--width", "2"]);
+ * assert.equal(await benchCloneCommand(["--width", "2"]), 0);
  * ```
  */
 export async function benchCloneCommand(args: string[]): Promise<number> {
@@ -210,7 +212,7 @@ export async function benchCloneCommand(args: string[]): Promise<number> {
     } as never);
     return 0;
   }
-  const root = (p.values.dir as string | undefined) ??
+  const root = p.values.dir ??
     Deno.makeTempDirSync({ prefix: "hc-bench-clone-" });
   fs.mkdirSync(root, { recursive: true });
   const src = path.join(root, "src"), dst = path.join(root, `clone-x${width}`);
@@ -222,7 +224,7 @@ export async function benchCloneCommand(args: string[]): Promise<number> {
       stderr: "inherit",
     }).outputSync();
     if (!made.success) throw new Error("bench-clone: writing the random source checkpoint failed");
-    await initBackend(p.values.backend as string | undefined);
+    await initBackend(p.values.backend);
     const rssBefore = peakRss();
     const t0 = performance.now();
     await cloneCheckpoint(src, dst, { width, verify: false, force: true });

@@ -18,8 +18,9 @@ import { parse, positionals } from "./args.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { demoCommand } from "./demo.ts";
- * await demoCommand(["--out", "runs", "--figures", "figures"]);
+ * assert.equal(await demoCommand(["--out", "runs", "--figures", "figures"]), 0);
  * ```
  */
 export async function demoCommand(args: string[]): Promise<number> {
@@ -29,9 +30,9 @@ export async function demoCommand(args: string[]): Promise<number> {
     backend: { type: "string" },
   });
   positionals(p, "demo", []);
-  const out = (p.values.out as string | undefined) ?? "runs";
-  const figs = (p.values.figures as string | undefined) ?? "figures";
-  const backend = p.values.backend ? ["--backend", p.values.backend as string] : [];
+  const out = p.values.out ?? "runs";
+  const figs = p.values.figures ?? "figures";
+  const backend = p.values.backend ? ["--backend", p.values.backend] : [];
   const code = await ablateCommand([
     "experiments/variant-ablation.json",
     "--preset",

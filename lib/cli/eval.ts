@@ -40,8 +40,9 @@ export type TaskSpec = { builtin: string } | { file: string };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTaskSpecs } from "./eval.ts";
- * parseTaskSpecs("builtin:brown-cloze-v1"); // [{ builtin: "brown-cloze-v1" }]
+ * assert.deepEqual(parseTaskSpecs("builtin:brown-cloze-v1"), [{ builtin: "brown-cloze-v1" }]);
  * ```
  */
 export function parseTaskSpecs(flag: string): TaskSpec[] {
@@ -76,8 +77,9 @@ export function parseTaskSpecs(flag: string): TaskSpec[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evalCommand } from "./eval.ts";
- * await evalCommand(["runs/demo/checkpoint", "--split", "test", "--tasks", "builtin"]);
+ * assert.equal(await evalCommand(["runs/demo/checkpoint", "--split", "test", "--tasks", "builtin"]), 0);
  * ```
  */
 export async function evalCommand(args: string[]): Promise<number> {
@@ -93,12 +95,12 @@ export async function evalCommand(args: string[]): Promise<number> {
   });
   const [dir] = positionals(p, "eval", ["CKPT_DIR"]);
   const split = choiceFlag(p, "split", ["validation", "val", "test"] as const) ?? "validation";
-  const taskSpecs = parseTaskSpecs((p.values.tasks as string | undefined) ?? "");
-  const { model, tokenizer } = await openCheckpoint(dir, p.values.backend as string | undefined);
+  const taskSpecs = parseTaskSpecs(p.values.tasks ?? "");
+  const { model, tokenizer } = await openCheckpoint(dir, p.values.backend);
   const seqLen = intFlag(p, "seq-len") ?? Math.min(128, model.config.maxPositions);
   const batchSize = intFlag(p, "batch-size") ?? 16;
   const count = intFlag(p, "batches") ?? 16;
-  const tokens = loadSplits((p.values.data as string | undefined) ?? "brown", tokenizer)[
+  const tokens = loadSplits(p.values.data ?? "brown", tokenizer)[
     split === "test" ? "test" : "validation"
   ];
   const batches = fixedBatches(tokens, { batchSize, seqLen, count });

@@ -10,28 +10,20 @@
  */
 import * as fs from "node:fs";
 import { UsageError } from "../errors.ts";
-import { intFlag, parse, positionals } from "./args.ts";
+import { intFlag, listFlag, parse, positionals } from "./args.ts";
 import { paperFigures } from "../plot/paper.ts";
 import { type ImageFormat, renderFigures } from "../plot/render.ts";
 
-function formatsFlag(v: unknown): ImageFormat[] {
-  if (v === undefined) return ["png", "svg"];
-  const list = String(v).split(",").map((s) => s.trim()).filter(Boolean);
-  for (const f of list) {
-    if (f !== "png" && f !== "svg") {
-      throw new UsageError(`--formats: unknown format '${f}'; use png, svg or both (png,svg)`);
-    }
-  }
-  return list as ImageFormat[];
-}
+const IMAGE_FORMATS: readonly ImageFormat[] = ["png", "svg"];
 
 /**
  * Renders the figures of RUNS_DIR into --out.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { figuresCommand } from "./figures.ts";
- * await figuresCommand(["runs", "--out", "figures"]);
+ * assert.equal(await figuresCommand(["runs", "--out", "figures"]), 0);
  * ```
  */
 export async function figuresCommand(args: string[]): Promise<number> {
@@ -45,18 +37,19 @@ export async function figuresCommand(args: string[]): Promise<number> {
   if (!fs.existsSync(runsDir)) {
     throw new UsageError(`RUNS_DIR ${runsDir} does not exist; run 'deno task hc ablate' first`);
   }
-  const out = (p.values.out as string | undefined) ?? "figures";
+  const out = p.values.out ?? "figures";
+  const render = {
+    formats: listFlag(p, "formats", IMAGE_FORMATS) ?? ["png", "svg"],
+    width: intFlag(p, "width"),
+    height: intFlag(p, "height"),
+  };
   let figs;
   try {
     figs = await paperFigures(runsDir);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const r = await renderFigures(figs, out, {
-    formats: formatsFlag(p.values.formats),
-    width: intFlag(p, "width"),
-    height: intFlag(p, "height"),
-  });
+  const r = await renderFigures(figs, out, render);
   console.log(`wrote ${r.files.length} files for ${Object.keys(figs).length} figures to ${out}/`);
   for (const f of r.files.filter((f) => f.endsWith(".png"))) console.log(`  ${f}`);
   if (r.imagesSkipped) console.warn(`hc figures: warning: ${r.imagesSkipped}`);

@@ -19,8 +19,10 @@ import type { Tokenizer } from "../data/tokenizer.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openCheckpoint } from "./load.ts";
  * const { model, tokenizer } = await openCheckpoint("runs/demo/checkpoint");
+ * assert.equal(tokenizer.info.vocabSize, model.config.vocabSize);
  * ```
  */
 export async function openCheckpoint(

@@ -7,6 +7,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
+import { takeFlag } from "./args.ts";
 
 const USAGE = `hyperclone: grow language models with HyperCloning
 
@@ -35,15 +36,13 @@ type Command = (args: string[]) => Promise<number | void>;
 
 /** Takes a global `--threads N` out of `args` into HC_THREADS (read by initBackend). */
 function takeThreads(args: string[]): string[] {
-  const i = args.findIndex((a) => a === "--threads" || a.startsWith("--threads="));
-  if (i < 0) return args;
-  const eq = args[i].startsWith("--threads=");
-  const v = eq ? args[i].slice("--threads=".length) : args[i + 1];
-  if (v === undefined || !/^[1-9]\d*$/.test(v)) {
-    throw new UsageError(`--threads: must be a positive integer, got '${v ?? ""}'`);
+  const t = takeFlag(args, "threads");
+  if (!t.given) return args;
+  if (t.value === undefined || !/^[1-9]\d*$/.test(t.value)) {
+    throw new UsageError(`--threads: must be a positive integer, got '${t.value ?? ""}'`);
   }
-  Deno.env.set("HC_THREADS", v);
-  return [...args.slice(0, i), ...args.slice(i + (eq ? 1 : 2))];
+  Deno.env.set("HC_THREADS", t.value);
+  return t.rest;
 }
 
 const commands: Record<string, () => Promise<Command>> = {
@@ -65,8 +64,10 @@ const commands: Record<string, () => Promise<Command>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { main } from "./main.ts";
- * const code = await main(["--help"]);
+ * assert.equal(await main(["--help"]), 0);
+ * assert.equal(await main(["eval", "--bogus"]), 2); // a UsageError
  * ```
  */
 export async function main(argv: string[]): Promise<number> {
@@ -86,6 +87,8 @@ export async function main(argv: string[]): Promise<number> {
     return (await run(rest)) ?? 0;
   } catch (e) {
     const err = e as Error;
+    // The one place exit codes are decided: bad input (UsageError and its
+    // subclasses: ConfigError, SpecError, CloneOptionError) is 2.
     if (err instanceof UsageError) {
       console.error(`hc ${name}: error: ${err.message}`);
       return 2;

@@ -12,8 +12,9 @@ import { openCheckpoint } from "./load.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sampleCommand } from "./sample.ts";
- * await sampleCommand(["runs/demo/checkpoint", "--prompt", "The jury"]);
+ * assert.equal(await sampleCommand(["runs/demo/checkpoint", "--prompt", "The jury"]), 0);
  * ```
  */
 export async function sampleCommand(args: string[]): Promise<number> {
@@ -26,8 +27,8 @@ export async function sampleCommand(args: string[]): Promise<number> {
     backend: { type: "string" },
   });
   const [dir] = positionals(p, "sample", ["CKPT_DIR"]);
-  const prompt = (p.values.prompt as string | undefined) ?? "";
-  const { model, tokenizer } = await openCheckpoint(dir, p.values.backend as string | undefined);
+  const prompt = p.values.prompt ?? "";
+  const { model, tokenizer } = await openCheckpoint(dir, p.values.backend);
   const ids = await sample(model, tokenizer.encode(prompt), {
     maxNewTokens: intFlag(p, "max-new") ?? 200,
     temperature: numFlag(p, "temperature") ?? 0.8,

@@ -10,7 +10,7 @@ import { UsageError } from "../errors.ts";
 import { encodeNpy } from "../io/npy.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { logitsOf } from "../model/model.ts";
-import { parse, positionals } from "./args.ts";
+import { parse, positionals, requiredFlag } from "./args.ts";
 import { openCheckpoint } from "./load.ts";
 
 /**
@@ -18,9 +18,10 @@ import { openCheckpoint } from "./load.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { scoreCommand } from "./score.ts";
- * await scoreCommand(["runs/demo/checkpoint", "--tokens", "72,105", "--out", "logits.npy"]);
- * await scoreCommand(["runs/demo/checkpoint", "--text", "Hi", "--out", "logits.npy"]);
+ * assert.equal(await scoreCommand(["runs/demo/checkpoint", "--tokens", "72,105", "--out", "logits.npy"]), 0);
+ * assert.equal(await scoreCommand(["runs/demo/checkpoint", "--text", "Hi", "--out", "logits.npy"]), 0);
  * ```
  */
 export async function scoreCommand(args: string[]): Promise<number> {
@@ -31,14 +32,13 @@ export async function scoreCommand(args: string[]): Promise<number> {
     backend: { type: "string" },
   });
   const [dir] = positionals(p, "score", ["CKPT_DIR"]);
-  const out = p.values.out as string | undefined;
-  if (!out) throw new UsageError("--out FILE.npy is required");
-  const raw = p.values.tokens as string | undefined;
-  const text = p.values.text as string | undefined;
+  const out = requiredFlag(p, "out", "--out FILE.npy");
+  const raw = p.values.tokens;
+  const text = p.values.text;
   if ((raw === undefined) === (text === undefined)) {
     throw new UsageError("give exactly one of --tokens 1,2,3 and --text TEXT");
   }
-  const { model, tokenizer } = await openCheckpoint(dir, p.values.backend as string | undefined);
+  const { model, tokenizer } = await openCheckpoint(dir, p.values.backend);
   const ids = raw !== undefined
     ? raw.split(",").map((s) => Number(s.trim()))
     : Array.from(tokenizer.encode(text!));

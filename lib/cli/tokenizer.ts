@@ -23,8 +23,9 @@ const USAGE = "usage: hc tokenizer train --vocab N --out DIR [--data brown|PATH]
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tokenizerCommand } from "./tokenizer.ts";
- * await tokenizerCommand(["train", "--vocab", "1024", "--out", "runs/bpe-1024"]);
+ * assert.equal(await tokenizerCommand(["train", "--vocab", "1024", "--out", "runs/bpe-1024"]), 0);
  * ```
  */
 export async function tokenizerCommand(args: string[]): Promise<number> {
@@ -42,13 +43,13 @@ export async function tokenizerCommand(args: string[]): Promise<number> {
     throw new UsageError(`tokenizer train: unexpected '${p.positionals[0]}'`);
   }
   const vocab = intFlag(p, "vocab", { min: 258 });
-  const out = p.values.out as string | undefined;
+  const out = p.values.out;
   if (vocab === undefined || !out) throw new UsageError(`--vocab and --out are required; ${USAGE}`);
   if (vocab > 65536) throw new UsageError(`--vocab: ${vocab} exceeds 65536`);
   if (!p.values.force && await pathExists(out)) {
     throw new UsageError(`--out: ${out} exists; choose another folder or pass --force`);
   }
-  const source = (p.values.data as string | undefined) ?? "brown";
+  const source = p.values.data ?? "brown";
   let corpus;
   try {
     corpus = loadCorpus(source);

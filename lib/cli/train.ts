@@ -8,9 +8,19 @@ import { initBackend } from "../backend.ts";
 import { UsageError } from "../errors.ts";
 import { parseTrainConfig } from "../train/config.ts";
 import { train } from "../train/loop.ts";
-import { parse, positionals } from "./args.ts";
+import { choiceFlag, parse, positionals, PROGRESS_MODES, requiredFlag } from "./args.ts";
 
-/** Reads and validates a JSON config file (one-line errors, exit 2). */
+/**
+ * Reads a JSON file; a missing file or malformed JSON is a UsageError (exit 2).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readJsonFile } from "./train.ts";
+ * assert.equal(typeof readJsonFile("experiments/variant-ablation.json"), "object");
+ * assert.throws(() => readJsonFile("nowhere.json"), /nowhere.json: no such file/);
+ * ```
+ */
 export function readJsonFile(file: string): unknown {
   if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
   try {
@@ -25,8 +35,9 @@ export function readJsonFile(file: string): unknown {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { trainCommand } from "./train.ts";
- * await trainCommand(["--config", "experiments/configs/tiny.json", "--out", "runs/tiny"]);
+ * assert.equal(await trainCommand(["--config", "experiments/configs/tiny.json", "--out", "runs/tiny"]), 0);
  * ```
  */
 export async function trainCommand(args: string[]): Promise<number> {
@@ -39,24 +50,23 @@ export async function trainCommand(args: string[]): Promise<number> {
     progress: { type: "string" },
   });
   positionals(p, "train", []);
-  const file = p.values.config as string | undefined;
-  const out = p.values.out as string | undefined;
-  if (!file) throw new UsageError("--config FILE is required");
-  if (!out) throw new UsageError("--out DIR is required");
+  const file = requiredFlag(p, "config", "--config FILE");
+  const out = requiredFlag(p, "out", "--out DIR");
+  const progress = choiceFlag(p, "progress", PROGRESS_MODES) ?? "auto";
   const raw = readJsonFile(file) as Record<string, unknown>;
   if (p.values.init) {
-    if (!fs.existsSync(p.values.init as string)) {
+    if (!fs.existsSync(p.values.init)) {
       throw new UsageError(`--init: no checkpoint directory at ${p.values.init}`);
     }
     raw.init = p.values.init;
     delete raw.model;
   }
   const cfg = parseTrainConfig(raw, file);
-  const device = await initBackend(p.values.backend as string | undefined);
+  const device = await initBackend(p.values.backend);
   console.log(`device: ${device.label}`);
   const summary = await train(cfg, out, {
     resume: Boolean(p.values.resume),
-    progress: (p.values.progress as "auto" | "plain" | "bar" | "silent" | undefined) ?? "auto",
+    progress,
   });
   console.log(JSON.stringify({
     out,

@@ -60,19 +60,9 @@ export type NotPreservingReport = Omit<VerifyReport, "pass"> & {
   reason: string;
 };
 
-/** Contents of clone.json. */
-export interface CloneRecord {
+/** Contents of clone.json: the resolved options (depth K = 1 for width only) and provenance. */
+export interface CloneRecord extends ResolvedCloneOptions {
   source: { path: string; sha256: string };
-  width: number;
-  ffn: number;
-  variant: string;
-  heads: string;
-  tied: string;
-  seed: number;
-  snrDb: number;
-  /** Depth factor K (1: width only). */
-  depth: number;
-  depthMode: string;
   /** The growth operators in the order they apply, e.g. ["width n=2 m=2 noisy-symmetric", "depth x2 identity"]. */
   operators: string[];
   /** Whether the clone's logits are meant to equal the source's (and were checked as such). */
@@ -86,11 +76,14 @@ export interface CloneRecord {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { operatorsOf } from "./checkpoint.ts";
  * import { validateCloneOptions } from "./options.ts";
  * import { PRESETS } from "../model/config.ts";
- * operatorsOf(validateCloneOptions(PRESETS.tiny, { width: 2, depth: 2 }));
- * // ["width n=2 m=2 noisy-symmetric heads=more tied=fold-norm", "depth x2 identity"]
+ * assert.deepEqual(operatorsOf(validateCloneOptions(PRESETS.tiny, { width: 2, depth: 2 })), [
+ *   "width n=2 m=2 noisy-symmetric heads=more tied=fold-norm",
+ *   "depth x2 identity",
+ * ]);
  * ```
  */
 export function operatorsOf(o: ResolvedCloneOptions): string[] {
@@ -107,8 +100,14 @@ export function operatorsOf(o: ResolvedCloneOptions): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sha256File } from "./checkpoint.ts";
- * const h = await sha256File("/etc/hostname");
+ * const f = Deno.makeTempFileSync();
+ * Deno.writeTextFileSync(f, "abc");
+ * assert.equal(
+ *   await sha256File(f),
+ *   "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+ * );
  * ```
  */
 export function sha256File(path: string): Promise<string> {
@@ -134,9 +133,10 @@ export function sha256File(path: string): Promise<string> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cloneCheckpoint } from "./checkpoint.ts";
  * const r = await cloneCheckpoint("runs/small", "runs/small-x2", { width: 2, variant: "noisy-symmetric" });
- * console.log(r.record.verification?.maxRelDiff);
+ * assert.equal(r.record.verification?.pass, true);
  * ```
  */
 export async function cloneCheckpoint(

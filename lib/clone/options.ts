@@ -5,6 +5,7 @@
  * @module
  */
 import { configProblems, type ModelConfig } from "../model/config.ts";
+import { UsageError } from "../errors.ts";
 
 /** The paper's four variants (block patterns of a cloned weight). */
 export const VARIANTS = ["symmetric", "diagonal", "noisy-symmetric", "noisy-diagonal"] as const;
@@ -60,7 +61,27 @@ export interface CloneOptions {
 /** Options with every default filled in. */
 export type ResolvedCloneOptions = Required<CloneOptions>;
 
-/** Defaults of the optional fields. */
+/**
+ * Clone options as specs, grids and records store them: every field set,
+ * except that `depth` and `depthMode` may be absent for width-only clones (so
+ * the ids hashed from them before depth growth existed stay the same).
+ */
+export type StoredCloneOptions =
+  & Omit<ResolvedCloneOptions, "depth" | "depthMode">
+  & Partial<Pick<ResolvedCloneOptions, "depth" | "depthMode">>;
+
+/**
+ * Defaults of the optional fields (`ffn` defaults to `width`): the one set
+ * the CLI (`hc clone`), specs and {@link validateCloneOptions} use.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CLONE_DEFAULTS } from "./options.ts";
+ * assert.equal(CLONE_DEFAULTS.variant, "noisy-symmetric");
+ * assert.equal(CLONE_DEFAULTS.snrDb, 10);
+ * ```
+ */
 export const CLONE_DEFAULTS = {
   variant: "noisy-symmetric",
   heads: "more",
@@ -69,10 +90,40 @@ export const CLONE_DEFAULTS = {
   seed: 0,
   depth: 1,
   depthMode: "identity",
-} as const;
+} as const satisfies Omit<ResolvedCloneOptions, "width" | "ffn">;
 
-/** A bad clone option or an impossible split (the CLI maps it to exit code 2). */
-export class CloneOptionError extends Error {
+/** The variants that add noise to their blocks. */
+export type NoisyVariant = "noisy-symmetric" | "noisy-diagonal";
+
+/**
+ * Whether a variant adds noise (so its clone depends on the noise seed and
+ * `snrDb`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isNoisy } from "./options.ts";
+ * assert.equal(isNoisy("noisy-diagonal"), true);
+ * assert.equal(isNoisy("symmetric"), false);
+ * ```
+ */
+export function isNoisy(variant: string): variant is NoisyVariant {
+  return variant === "noisy-symmetric" || variant === "noisy-diagonal";
+}
+
+/**
+ * A bad clone option or an impossible split: a {@link UsageError}, so the CLI
+ * prints its one line and exits with code 2.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { UsageError } from "../errors.ts";
+ * import { CloneOptionError } from "./options.ts";
+ * assert.ok(new CloneOptionError("clone width: must be a positive integer") instanceof UsageError);
+ * ```
+ */
+export class CloneOptionError extends UsageError {
   override name = "CloneOptionError";
 }
 
@@ -85,14 +136,17 @@ function normaliseVariant(v: unknown): unknown {
 }
 
 /**
- * Checks options against a source config and fills in defaults. Throws an
- * Error with a one-line message naming the option (the CLI maps it to exit 2).
+ * Checks options against a source config and fills in {@link CLONE_DEFAULTS}.
+ * Throws a {@link CloneOptionError} (a UsageError: exit 2) with a one-line
+ * message naming the option.
  *
  * @example
  * ```ts
- * import { validateCloneOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ * import { CLONE_DEFAULTS, validateCloneOptions } from "./options.ts";
  * import { PRESETS } from "../model/config.ts";
- * const o = validateCloneOptions(PRESETS.tiny, { width: 2 }); // ffn 2, noisy-symmetric, ...
+ * const o = validateCloneOptions(PRESETS.tiny, { width: 2 });
+ * assert.deepEqual(o, { width: 2, ffn: 2, ...CLONE_DEFAULTS });
  * ```
  */
 export function validateCloneOptions(src: ModelConfig, opts: CloneOptions): ResolvedCloneOptions {
@@ -169,17 +223,28 @@ export function validateCloneOptions(src: ModelConfig, opts: CloneOptions): Reso
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isFunctionPreserving } from "./options.ts";
- * isFunctionPreserving({ width: 2, depth: 2, depthMode: "stack" }); // false
+ * assert.equal(isFunctionPreserving({ width: 2, depth: 2, depthMode: "stack" }), false);
+ * assert.equal(isFunctionPreserving({ width: 2, depth: 2 }), true);
  * ```
  */
 export function isFunctionPreserving(opts: CloneOptions): boolean {
-  return (opts.depth ?? 1) === 1 || (opts.depthMode ?? CLONE_DEFAULTS.depthMode) === "identity";
+  return (opts.depth ?? CLONE_DEFAULTS.depth) === 1 ||
+    (opts.depthMode ?? CLONE_DEFAULTS.depthMode) === "identity";
 }
 
 /**
  * Multi-query attention: one KV head shared by several query heads. Its KV
  * weights are only tiled along the input axis, so it stays one head.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isMqa } from "./options.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * assert.equal(isMqa({ ...PRESETS.tiny, numKvHeads: 1 }), true);
+ * ```
  */
 export function isMqa(cfg: ModelConfig): boolean {
   return cfg.numKvHeads === 1 && cfg.numHeads > 1;
@@ -192,9 +257,12 @@ export function isMqa(cfg: ModelConfig): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cloneConfig } from "./options.ts";
  * import { PRESETS } from "../model/config.ts";
- * const big = cloneConfig(PRESETS.tiny, { width: 2 }); // hiddenSize 128, 8 heads
+ * const big = cloneConfig(PRESETS.tiny, { width: 2 });
+ * assert.equal(big.hiddenSize, 2 * PRESETS.tiny.hiddenSize);
+ * assert.equal(big.numHeads, 2 * PRESETS.tiny.numHeads);
  * ```
  */
 export function cloneConfig(src: ModelConfig, opts: CloneOptions): ModelConfig {
@@ -222,9 +290,11 @@ export function cloneConfig(src: ModelConfig, opts: CloneOptions): ModelConfig {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cloneConfig, sourceConfigOf } from "./options.ts";
  * import { PRESETS } from "../model/config.ts";
  * const src = sourceConfigOf(cloneConfig(PRESETS.tiny, { width: 2 }), { width: 2 });
+ * assert.equal(src.hiddenSize, PRESETS.tiny.hiddenSize);
  * ```
  */
 export function sourceConfigOf(
@@ -232,7 +302,7 @@ export function sourceConfigOf(
   opts: { width: number; ffn?: number; heads?: HeadMode; depth?: number },
 ): ModelConfig {
   const n = opts.width, m = opts.ffn ?? opts.width;
-  const more = (opts.heads ?? "more") === "more";
+  const more = (opts.heads ?? CLONE_DEFAULTS.heads) === "more";
   const div = (x: number, k: number, what: string) => {
     if (!isPosInt(k) || x % k !== 0) {
       throw new CloneOptionError(
@@ -244,7 +314,7 @@ export function sourceConfigOf(
   const numHeads = more ? div(clone.numHeads, n, "numHeads") : clone.numHeads;
   return {
     ...clone,
-    numLayers: div(clone.numLayers, opts.depth ?? 1, "numLayers"),
+    numLayers: div(clone.numLayers, opts.depth ?? CLONE_DEFAULTS.depth, "numLayers"),
     hiddenSize: div(clone.hiddenSize, n, "hiddenSize"),
     intermediateSize: div(clone.intermediateSize, m, "intermediateSize"),
     numHeads,

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { VariantName } from "./options.ts";
+import { isNoisy, type VariantName } from "./options.ts";
 
 /** Where a block sits and what the fill needs to know about W. */
 export interface BlockAt {
@@ -47,6 +47,14 @@ function scaled(w: Float32Array, s: number): Float32Array {
  * {ic : ic mod ro = oc mod ri}. For ro = ri = n this is ic = oc; with ro = 1
  * it is every input copy (the symmetric pattern); with ri = 1 every output
  * copy reads the single input. Never empty.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { diagonalReads } from "./variants.ts";
+ * assert.deepEqual(diagonalReads(1, 2, 2), [1]);
+ * assert.deepEqual(diagonalReads(0, 1, 3), [0, 1, 2]);
+ * ```
  */
 export function diagonalReads(oc: number, ro: number, ri: number): number[] {
   const out: number[] = [];
@@ -73,9 +81,10 @@ function addPairNoise(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { symmetric } from "./variants.ts";
  * const b = symmetric(new Float32Array([2]), { oc: 0, ic: 1, ro: 2, ri: 2, meanSq: 4 }, () => new Float32Array(1));
- * // b = [1]
+ * assert.deepEqual(b, Float32Array.of(1));
  * ```
  */
 export const symmetric: BlockFill = (w, at) => scaled(w, 1 / at.ri);
@@ -86,9 +95,10 @@ export const symmetric: BlockFill = (w, at) => scaled(w, 1 / at.ri);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { diagonal } from "./variants.ts";
  * const b = diagonal(new Float32Array([2]), { oc: 0, ic: 1, ro: 2, ri: 2, meanSq: 4 }, () => new Float32Array(1));
- * // b = [0]
+ * assert.deepEqual(b, Float32Array.of(0));
  * ```
  */
 export const diagonal: BlockFill = (w, at) => {
@@ -102,9 +112,10 @@ export const diagonal: BlockFill = (w, at) => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { noisySymmetric } from "./variants.ts";
  * const b = noisySymmetric(new Float32Array([2]), { oc: 0, ic: 0, ro: 2, ri: 2, meanSq: 4 }, () => new Float32Array([0.1]));
- * // b = [1.1]
+ * assert.deepEqual(b, Float32Array.of(1.1));
  * ```
  */
 export const noisySymmetric: BlockFill = (w, at, noise) =>
@@ -116,9 +127,10 @@ export const noisySymmetric: BlockFill = (w, at, noise) =>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { noisyDiagonal } from "./variants.ts";
  * const b = noisyDiagonal(new Float32Array([2]), { oc: 0, ic: 1, ro: 2, ri: 2, meanSq: 4 }, () => new Float32Array([0.1]));
- * // b = [-0.1]
+ * assert.deepEqual(b, Float32Array.of(-0.1));
  * ```
  */
 export const noisyDiagonal: BlockFill = (w, at, noise) => {
@@ -126,7 +138,16 @@ export const noisyDiagonal: BlockFill = (w, at, noise) => {
   return addPairNoise(diagonal(w, at, noise), at, noise, at.meanSq / (k * k));
 };
 
-/** Block fill of each variant name. */
+/**
+ * Block fill of each variant name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BLOCK_FILLS, symmetric } from "./variants.ts";
+ * assert.equal(BLOCK_FILLS.symmetric, symmetric);
+ * ```
+ */
 export const BLOCK_FILLS: Record<VariantName, BlockFill> = {
   "symmetric": symmetric,
   "diagonal": diagonal,
@@ -134,7 +155,18 @@ export const BLOCK_FILLS: Record<VariantName, BlockFill> = {
   "noisy-diagonal": noisyDiagonal,
 };
 
-/** The noise-free counterpart of a variant (for measuring injected noise). */
+/**
+ * The noise-free counterpart of a variant (for measuring injected noise).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { noiselessVariant } from "./variants.ts";
+ * assert.equal(noiselessVariant("noisy-diagonal"), "diagonal");
+ * assert.equal(noiselessVariant("symmetric"), "symmetric");
+ * ```
+ */
 export function noiselessVariant(v: VariantName): VariantName {
-  return v === "noisy-symmetric" ? "symmetric" : v === "noisy-diagonal" ? "diagonal" : v;
+  if (!isNoisy(v)) return v;
+  return v === "noisy-symmetric" ? "symmetric" : "diagonal";
 }

@@ -9,6 +9,7 @@ import { attnWidth, type ModelConfig } from "../model/config.ts";
 import { computeLogits } from "../model/model.ts";
 import type { TensorMap } from "../tensor_map.ts";
 import { makeRng } from "../rng.ts";
+import { isNoisy } from "./options.ts";
 
 /** Unit roundoff of float32. */
 export const FLOAT32_U = 2 ** -24;
@@ -55,7 +56,17 @@ export interface VerifyReport {
   pass: boolean;
 }
 
-/** Longest dot product of a forward pass: hidden, FFN, head size or sequence length. */
+/**
+ * Longest dot product of a forward pass: hidden, FFN, head size or sequence length.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { longestDot } from "./verify.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * assert.equal(longestDot(PRESETS.tiny, 1 << 20), 1 << 20);
+ * ```
+ */
 export function longestDot(cfg: ModelConfig, seqLen: number): number {
   return Math.max(cfg.hiddenSize, cfg.intermediateSize, attnWidth(cfg), cfg.headDim, seqLen);
 }
@@ -66,8 +77,11 @@ export function longestDot(cfg: ModelConfig, seqLen: number): number {
  *
  * @example
  * ```ts
- * import { cloneTolerance } from "./verify.ts";
+ * import assert from "node:assert/strict";
+ * import { cloneTolerance, MAX_TOLERANCE } from "./verify.ts";
  * const tol = cloneTolerance({ kMax: 128, numLayers: 2, sensitivity: 1e-7 });
+ * assert.ok(tol > 0 && tol < MAX_TOLERANCE);
+ * assert.equal(cloneTolerance({ kMax: 128, numLayers: 2, sensitivity: 1 }), MAX_TOLERANCE);
  * ```
  */
 export function cloneTolerance(
@@ -79,12 +93,33 @@ export function cloneTolerance(
   return Number.isNaN(tol) ? 0 : Math.min(tol, MAX_TOLERANCE);
 }
 
-/** Noise amplification of a variant's cancelling pairs (1 for noise-free variants). */
+/**
+ * Noise amplification of a variant's cancelling pairs (1 for noise-free variants).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { noiseGainOf } from "./verify.ts";
+ * assert.equal(noiseGainOf("noisy-symmetric", 20), 1.1);
+ * assert.equal(noiseGainOf("symmetric", 20), 1);
+ * ```
+ */
 export function noiseGainOf(variant: string, snrDb: number): number {
-  return variant.startsWith("noisy") ? 1 + Math.pow(10, -snrDb / 20) : 1;
+  return isNoisy(variant) ? 1 + Math.pow(10, -snrDb / 20) : 1;
 }
 
-/** Seeded random-id sequences. */
+/**
+ * Seeded random-id sequences.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { randomSequences } from "./verify.ts";
+ * const s = randomSequences(256, 3, 8, 0);
+ * assert.deepEqual(s.map((x) => x.length), [8, 8, 8]);
+ * assert.deepEqual(randomSequences(256, 3, 8, 0), s);
+ * ```
+ */
 export function randomSequences(
   vocab: number,
   count: number,
@@ -126,6 +161,7 @@ function maxDiff(a: Float32Array[], b: Float32Array[]): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { verifyClone } from "./verify.ts";
  * import { cloneParams } from "./plan.ts";
  * import { initBackend } from "../backend.ts";
@@ -135,6 +171,7 @@ function maxDiff(a: Float32Array[], b: Float32Array[]): number {
  * const src = initParams(PRESETS.tiny, 0);
  * const c = cloneParams(PRESETS.tiny, src, { width: 2 });
  * const r = await verifyClone(PRESETS.tiny, src, c.config, c.params);
+ * assert.equal(r.pass, true);
  * ```
  */
 export async function verifyClone(

@@ -29,6 +29,7 @@ import {
 } from "../train/loop.ts";
 import type { TrainingCost } from "../train/loop.ts";
 import type { TrainConfig } from "../train/config.ts";
+import type { StoredCloneOptions } from "../clone/options.ts";
 import { type Curve, type SeedSummary, speedupOverSeeds } from "../eval/speedup.ts";
 import {
   COST_AXES,
@@ -75,19 +76,8 @@ export interface GridSource {
 export interface GridClone {
   id: string;
   source: string;
-  /** Options passed to cloneCheckpoint. */
-  options: {
-    width: number;
-    ffn: number;
-    variant: string;
-    heads: string;
-    tied: string;
-    snrDb: number;
-    seed: number;
-    /** Depth growth (absent: width only). */
-    depth?: number;
-    depthMode?: string;
-  };
+  /** Options passed to cloneCheckpoint (depth fields absent: width only). */
+  options: StoredCloneOptions;
 }
 
 /** One training run in grid.json: its record plus its training config. */

@@ -143,7 +143,7 @@ export async function runGrid(
         ...c.options,
         verify: true,
         force: true,
-      } as Parameters<typeof cloneCheckpoint>[2],
+      },
     );
   };
   // Sources come in stage order: a staged source's clone is made from its

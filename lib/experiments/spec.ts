@@ -24,16 +24,15 @@ import {
   parseTrainConfig,
   resolveModel,
   TasksSchema,
+  zodMessage,
 } from "../train/config.ts";
 import {
+  CLONE_DEFAULTS,
   cloneConfig,
   DEPTH_MODES,
-  type DepthMode,
   HEAD_MODES,
-  type HeadMode,
+  type StoredCloneOptions,
   TIED_MODES,
-  type TiedMode,
-  type VariantName,
   VARIANTS,
 } from "../clone/options.ts";
 
@@ -55,13 +54,13 @@ const cloneFields = {
   width: pos.optional(),
   /** FFN factor; default target intermediateSize / source intermediateSize. */
   ffn: pos.optional(),
-  heads: z.enum(HEAD_MODES).default("more"),
-  tied: z.enum(TIED_MODES).default("fold-norm"),
-  snrDb: z.number().finite().default(10),
+  heads: z.enum(HEAD_MODES).default(CLONE_DEFAULTS.heads),
+  tied: z.enum(TIED_MODES).default(CLONE_DEFAULTS.tied),
+  snrDb: z.number().finite().default(CLONE_DEFAULTS.snrDb),
   /** Depth factor; default target numLayers / source numLayers. */
   depth: pos.optional(),
   /** How new layers are made when depth > 1 (docs/cloning.md, "Depth"). */
-  depthMode: z.enum(DEPTH_MODES).default("identity"),
+  depthMode: z.enum(DEPTH_MODES).default(CLONE_DEFAULTS.depthMode),
 };
 
 /**
@@ -103,7 +102,16 @@ export const PretrainedSourceSchema = z.object({
 /** A source: trained here (possibly staged), or an existing checkpoint folder. */
 export const SourceSchema = z.union([TrainedSourceSchema, PretrainedSourceSchema]);
 
-/** The stage a source grows from (none for a pretrained or random-init source). */
+/**
+ * The stage a source grows from (none for a pretrained or random-init source).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fromOf } from "./spec.ts";
+ * assert.equal(fromOf({ path: "hf-model", cost: {} as never }), undefined);
+ * ```
+ */
 export function fromOf(s: z.infer<typeof SourceSchema>) {
   return "path" in s ? undefined : s.from;
 }
@@ -176,8 +184,10 @@ export const PresetSchema = z.object({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SpecSchema } from "./spec.ts";
- * SpecSchema.safeParse({ name: "x", comment: "c", presets: { quick: {} } }).success; // true
+ * assert.equal(SpecSchema.safeParse({ name: "x", comment: "c", presets: { quick: {} } }).success, true);
+ * assert.equal(SpecSchema.safeParse({ name: "x", comment: "c", presets: {} }).success, false);
  * ```
  */
 export const SpecSchema = z.object({
@@ -195,20 +205,11 @@ export type Preset = z.infer<typeof PresetSchema>;
 export type InitSpec = z.infer<typeof InitSchema>;
 
 /**
- * Resolved clone options of a spec (noise seed not set). `depth` and
- * `depthMode` are present only for depth growth (depth > 1), so width-only
- * clones keep the ids they had before depth existed.
+ * Resolved clone options of a spec (noise seed not set: the grid sets it).
+ * `depth` and `depthMode` are present only for depth growth (depth > 1), so
+ * width-only clones keep the ids they had before depth existed.
  */
-export interface SpecCloneOptions {
-  width: number;
-  ffn: number;
-  variant: VariantName;
-  heads: HeadMode;
-  tied: TiedMode;
-  snrDb: number;
-  depth?: number;
-  depthMode?: DepthMode;
-}
+export type SpecCloneOptions = Omit<StoredCloneOptions, "seed">;
 
 /** A preset with everything resolved: labels, baseline, models, clone options. */
 export interface ResolvedPreset extends Preset {
@@ -239,12 +240,13 @@ export interface Spec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSpec, SpecError } from "./spec.ts";
- * try {
- *   parseSpec({ name: "x" }, "x.json");
- * } catch (e) {
- *   console.log(e instanceof SpecError, (e as Error).message); // true "x.json: comment: Required"
- * }
+ * import { UsageError } from "../errors.ts";
+ * assert.throws(
+ *   () => parseSpec({ name: "x" }, "x.json"),
+ *   (e) => e instanceof SpecError && e instanceof UsageError && e.message === "x.json: comment: Required",
+ * );
  * ```
  */
 export class SpecError extends UsageError {
@@ -260,8 +262,12 @@ function isObj(x: unknown): x is Record<string, unknown> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deepMerge } from "./spec.ts";
- * deepMerge({ a: { b: 1, c: 2 }, d: [1] }, { a: { c: 3 }, d: [2] }); // { a: { b: 1, c: 3 }, d: [2] }
+ * assert.deepEqual(
+ *   deepMerge({ a: { b: 1, c: 2 }, d: [1] }, { a: { c: 3 }, d: [2] }),
+ *   { a: { b: 1, c: 3 }, d: [2] },
+ * );
  * ```
  */
 export function deepMerge(base: unknown, over: unknown): unknown {
@@ -271,7 +277,7 @@ export function deepMerge(base: unknown, over: unknown): unknown {
   return out;
 }
 
-function has(obj: unknown, p: (string | number)[]): boolean {
+function has(obj: unknown, p: FieldPath): boolean {
   let cur = obj;
   for (const k of p) {
     if (!isObj(cur) && !Array.isArray(cur)) return false;
@@ -345,12 +351,21 @@ function pretrainedConfig(dir: string, at: string): ModelConfig {
   }
 }
 
-/** Validates one merged preset object; `where(path)` names a field in the file. */
-function resolvePreset(
-  presetName: string,
-  merged: unknown,
-  where: (p: (string | number)[]) => string,
-): ResolvedPreset {
+/** A field's path inside a preset, e.g. `["inits", 2, "variant"]`. */
+type FieldPath = (string | number)[];
+
+/**
+ * Names a field of one preset in messages (`where(["seeds"])` is
+ * `spec.json: presets.quick.seeds`, or `spec.json: base (preset quick).seeds`
+ * when the value comes from `base`); `zod` formats a zod error the same way.
+ */
+interface Where {
+  (p: FieldPath): string;
+  zod(err: z.ZodError): string;
+}
+
+/** Validates the merged preset object against {@link PresetSchema}. */
+function parsePreset(merged: unknown, where: Where): Preset {
   let migrated: unknown;
   try {
     migrated = migrateTaskFields(merged, where(["taskItems"]));
@@ -358,24 +373,29 @@ function resolvePreset(
     throw new SpecError((e as Error).message);
   }
   const r = PresetSchema.safeParse(migrated);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const extra = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
-    // A bad discriminator reads better with the allowed kinds named.
-    throw new SpecError(`${where(issue.path)}: ${issue.message}${extra}`);
+  if (!r.success) throw new SpecError(where.zod(r.error));
+  return r.data;
+}
+
+/** Runs `f`, turning its error into a SpecError naming the field at `path` (a SpecError passes as is). */
+function atField<T>(where: Where, path: FieldPath, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SpecError) throw e;
+    const msg = (e as Error).message.replace(/^[^:]*: /, "");
+    throw new SpecError(`${where(path)}: ${msg}`);
   }
-  const p = r.data;
-  const wrap = <T>(at: (string | number)[], f: () => T): T => {
-    try {
-      return f();
-    } catch (e) {
-      if (e instanceof SpecError) throw e;
-      const msg = (e as Error).message.replace(/^[^:]*: /, "");
-      throw new SpecError(`${where(at)}: ${msg}`);
-    }
-  };
+}
+
+/** The target's and every source's model config (vocabulary from the preset's tokenizer). */
+function presetModels(
+  p: Preset,
+  where: Where,
+): { targetModel: ModelConfig; sourceModels: Record<string, ModelConfig> } {
   const vocab = p.tokenizer ? tokenizerVocab(p.tokenizer, where(["tokenizer"])) : undefined;
-  const targetModel = wrap(
+  const targetModel = atField(
+    where,
     ["target"],
     () => modelOf(p.target.model, p.target.steps, "target", vocab),
   );
@@ -383,7 +403,7 @@ function resolvePreset(
   for (const [n, s] of Object.entries(p.sources)) {
     sourceModels[n] = "path" in s
       ? pretrainedConfig(s.path, where(["sources", n, "path"]))
-      : wrap(["sources", n], () => modelOf(s.model, s.steps, `sources.${n}`, vocab));
+      : atField(where, ["sources", n], () => modelOf(s.model, s.steps, `sources.${n}`, vocab));
     if (p.data.seqLen > sourceModels[n].maxPositions) {
       throw new SpecError(
         `${where(["data", "seqLen"])}: ${p.data.seqLen} exceeds source '${n}' maxPositions ${
@@ -392,19 +412,26 @@ function resolvePreset(
       );
     }
   }
-  const sourceCloneOptions: Record<string, SpecCloneOptions> = {};
+  return { targetModel, sourceModels };
+}
+
+/** Staged sources: their training order and the clone options each grows with. */
+function presetStages(
+  p: Preset,
+  sourceModels: Record<string, ModelConfig>,
+  where: Where,
+): Pick<ResolvedPreset, "sourceOrder" | "sourceCloneOptions"> {
   for (const [n, s] of Object.entries(p.sources)) {
     if ("path" in s || !s.from) continue;
-    const at = where(["sources", n, "from", "source"]);
     if (!(s.from.source in p.sources) || s.from.source === n) {
       throw new SpecError(
-        `${at}: '${s.from.source}' is not another source of this preset (defined: ${
-          Object.keys(p.sources).join(", ")
-        })`,
+        `${where(["sources", n, "from", "source"])}: '${s.from.source}' is not another source ` +
+          `of this preset (defined: ${Object.keys(p.sources).join(", ")})`,
       );
     }
   }
   const sourceOrder = stageOrder(p.sources, where);
+  const sourceCloneOptions: Record<string, SpecCloneOptions> = {};
   for (const [n, s] of Object.entries(p.sources)) {
     if ("path" in s || !s.from) continue;
     sourceCloneOptions[n] = resolveClone(
@@ -415,13 +442,15 @@ function resolvePreset(
       where(["sources", n, "from"]),
     );
   }
-  if (p.data.seqLen > targetModel.maxPositions) {
-    throw new SpecError(
-      `${
-        where(["data", "seqLen"])
-      }: ${p.data.seqLen} exceeds target maxPositions ${targetModel.maxPositions}`,
-    );
-  }
+  return { sourceOrder, sourceCloneOptions };
+}
+
+/** Each init's label (distinct) and clone options (null for non-clone inits). */
+function presetInits(
+  p: Preset,
+  models: { targetModel: ModelConfig; sourceModels: Record<string, ModelConfig> },
+  where: Where,
+): Pick<ResolvedPreset, "labels" | "cloneOptions"> {
   const labels: string[] = [];
   const cloneOptions: ResolvedPreset["cloneOptions"] = [];
   p.inits.forEach((init, i) => {
@@ -443,11 +472,16 @@ function resolvePreset(
       );
     }
     if (init.kind === "keep-training") return cloneOptions.push(null);
-    const at = where(["inits", i]);
+    const src = models.sourceModels[init.source];
     cloneOptions.push(
-      resolveClone(init, sourceModels[init.source], targetModel, "target.model", at),
+      resolveClone(init, src, models.targetModel, "target.model", where(["inits", i])),
     );
   });
+  return { labels, cloneOptions };
+}
+
+/** The label of the random init every other init is compared with. */
+function presetBaseline(p: Preset, labels: string[], where: Where): string {
   const randoms = p.inits.map((x, i) => ({ x, l: labels[i] })).filter((o) => o.x.kind === "random");
   const baseline = p.baseline ?? randoms[0]?.l;
   if (!baseline || !randoms.some((o) => o.l === baseline)) {
@@ -459,24 +493,38 @@ function resolvePreset(
       }; add {"kind": "random"} to inits`,
     );
   }
+  return baseline;
+}
+
+/** Validates one merged preset object; `where(path)` names a field in the file. */
+function resolvePreset(presetName: string, merged: unknown, where: Where): ResolvedPreset {
+  const p = parsePreset(merged, where);
+  const models = presetModels(p, where);
+  const stages = presetStages(p, models.sourceModels, where);
+  if (p.data.seqLen > models.targetModel.maxPositions) {
+    throw new SpecError(
+      `${
+        where(["data", "seqLen"])
+      }: ${p.data.seqLen} exceeds target maxPositions ${models.targetModel.maxPositions}`,
+    );
+  }
+  const inits = presetInits(p, models, where);
+  const baseline = presetBaseline(p, inits.labels, where);
   return {
     ...p,
     name: presetName,
     baseline,
-    labels,
-    targetModel,
-    sourceModels,
-    cloneOptions,
-    sourceCloneOptions,
-    sourceOrder,
+    labels: inits.labels,
+    targetModel: models.targetModel,
+    sourceModels: models.sourceModels,
+    cloneOptions: inits.cloneOptions,
+    sourceCloneOptions: stages.sourceCloneOptions,
+    sourceOrder: stages.sourceOrder,
   };
 }
 
 /** Source names, each after the source it is grown from; a cycle is a SpecError. */
-function stageOrder(
-  sources: Preset["sources"],
-  where: (p: (string | number)[]) => string,
-): string[] {
+function stageOrder(sources: Preset["sources"], where: Where): string[] {
   const order: string[] = [];
   const visit = (n: string, path: string[]) => {
     if (order.includes(n)) return;
@@ -550,30 +598,33 @@ function resolveClone(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSpec } from "./spec.ts";
  * const spec = parseSpec(JSON.parse(Deno.readTextFileSync("experiments/variant-ablation.json")));
- * console.log(Object.keys(spec.presets));
+ * assert.ok("quick" in spec.presets);
+ * assert.equal(spec.presets.quick.baseline, "random");
  * ```
  */
 export function parseSpec(value: unknown, file = "spec"): Spec {
   const r = SpecSchema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const extra = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
-    const at = issue.path.length ? issue.path.join(".") : "(top level)";
-    throw new SpecError(`${file}: ${at}: ${issue.message}${extra}`);
-  }
+  if (!r.success) throw new SpecError(zodMessage(r.error, file));
   const s = r.data;
   const presets: Record<string, ResolvedPreset> = {};
   for (const [pn, over] of Object.entries(s.presets)) {
-    const merged = deepMerge(s.base, over);
-    const where = (p: (string | number)[]) => {
-      const inPreset = p.length === 0 || has(over, p) || !has(s.base, p);
-      return `${file}: ${inPreset ? `presets.${pn}` : `base (preset ${pn})`}${
-        p.length ? "." + p.join(".") : ""
-      }`;
-    };
-    presets[pn] = resolvePreset(pn, merged, where);
+    // A field is named where its value comes from: the preset, else base.
+    const scope = (p: FieldPath): FieldPath =>
+      p.length === 0 || has(over, p) || !has(s.base, p) ? ["presets", pn] : [`base (preset ${pn})`];
+    const where: Where = Object.assign(
+      (p: FieldPath) => `${file}: ${[...scope(p), ...p].join(".")}`,
+      {
+        zod: (err: z.ZodError) =>
+          zodMessage(
+            new z.ZodError(err.issues.map((i) => ({ ...i, path: [...scope(i.path), ...i.path] }))),
+            file,
+          ),
+      },
+    );
+    presets[pn] = resolvePreset(pn, deepMerge(s.base, over), where);
   }
   return { name: s.name, comment: s.comment, presets, file };
 }
@@ -583,8 +634,11 @@ export function parseSpec(value: unknown, file = "spec"): Spec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSpec } from "./spec.ts";
  * const spec = readSpec("experiments/variant-ablation.json");
+ * assert.equal(spec.name, "variant-ablation");
+ * assert.throws(() => readSpec("nowhere.json"), /nowhere.json: no such file/);
  * ```
  */
 export function readSpec(file: string): Spec {
@@ -608,8 +662,11 @@ export function readSpec(file: string): Spec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { presetOf, readSpec } from "./spec.ts";
- * const p = presetOf(readSpec("experiments/variant-ablation.json"), "quick");
+ * const spec = readSpec("experiments/variant-ablation.json");
+ * assert.equal(presetOf(spec, "quick").name, "quick");
+ * assert.throws(() => presetOf(spec, "huge"), /--preset: 'huge' is not a preset/);
  * ```
  */
 export function presetOf(spec: Spec, preset: string): ResolvedPreset {

@@ -37,7 +37,21 @@ export interface ModelConfig {
   dropout: number;
 }
 
-/** Defaults shared by the families; `family` and the sizes come from the caller. */
+/**
+ * Defaults shared by the families; `family` and the sizes come from the
+ * caller. Unset derived sizes follow the given ones: headDim = hiddenSize /
+ * numHeads, numKvHeads = numHeads, intermediateSize = 4E (gpt2) or 3E (llama).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultConfig } from "./config.ts";
+ * const cfg = defaultConfig("llama", { hiddenSize: 32, numHeads: 4 });
+ * assert.equal(cfg.headDim, 8);
+ * assert.equal(cfg.numKvHeads, 4);
+ * assert.equal(cfg.intermediateSize, 96);
+ * ```
+ */
 export function defaultConfig(
   family: Family,
   sizes: Partial<ModelConfig> = {},
@@ -72,7 +86,15 @@ export function defaultConfig(
 
 /**
  * Named presets. `tiny|small|medium` are the benchmark shapes (gpt2, vocab
- * 256); `quick` and `main` are the source sizes of the CPU-scale experiments.
+ * 256); `llama-tiny` is tiny's Llama counterpart with grouped-query attention.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PRESETS } from "./config.ts";
+ * assert.equal(PRESETS.tiny.family, "gpt2");
+ * assert.equal(PRESETS["llama-tiny"].numKvHeads, 2);
+ * ```
  */
 export const PRESETS: Record<string, ModelConfig> = {
   tiny: defaultConfig("gpt2", {
@@ -103,7 +125,19 @@ export const PRESETS: Record<string, ModelConfig> = {
   }),
 };
 
-/** Problems with a config, as `field: message` strings; empty when valid. */
+/**
+ * Problems with a config, as `field: message` strings; empty when valid.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { configProblems, PRESETS } from "./config.ts";
+ * assert.deepEqual(configProblems(PRESETS.tiny), []);
+ * assert.deepEqual(configProblems({ ...PRESETS.tiny, numKvHeads: 2 }), [
+ *   "numKvHeads: gpt2 has no grouped-query attention; set it to numHeads",
+ * ]);
+ * ```
+ */
 export function configProblems(cfg: ModelConfig): string[] {
   const p: string[] = [];
   const posInt = (k: keyof ModelConfig) => {
@@ -160,18 +194,45 @@ export function configProblems(cfg: ModelConfig): string[] {
   return p;
 }
 
-/** Throws a one-line error naming the first bad field. */
+/**
+ * Throws a one-line error naming the first bad field.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { assertValidConfig, PRESETS } from "./config.ts";
+ * assert.throws(() => assertValidConfig({ ...PRESETS.tiny, dropout: 1 }), /dropout: must be in/);
+ * ```
+ */
 export function assertValidConfig(cfg: ModelConfig): void {
   const p = configProblems(cfg);
   if (p.length) throw new Error(`invalid model config: ${p[0]}`);
 }
 
-/** Width of the attention (query) projection: numHeads * headDim. */
+/**
+ * Width of the attention (query) projection: numHeads * headDim.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { attnWidth, PRESETS } from "./config.ts";
+ * assert.equal(attnWidth(PRESETS["llama-tiny"]), 4 * 16);
+ * ```
+ */
 export function attnWidth(cfg: ModelConfig): number {
   return cfg.numHeads * cfg.headDim;
 }
 
-/** Width of the key/value projections: numKvHeads * headDim. */
+/**
+ * Width of the key/value projections: numKvHeads * headDim.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { kvWidth, PRESETS } from "./config.ts";
+ * assert.equal(kvWidth(PRESETS["llama-tiny"]), 2 * 16);
+ * ```
+ */
 export function kvWidth(cfg: ModelConfig): number {
   return cfg.numKvHeads * cfg.headDim;
 }
@@ -181,8 +242,12 @@ export function kvWidth(cfg: ModelConfig): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paramCount, PRESETS } from "./config.ts";
- * console.log(paramCount(PRESETS.tiny)); // 118,400 + 4,096 positions
+ * import { paramSpecs } from "./params.ts";
+ * assert.equal(paramCount(PRESETS.tiny), 120_576);
+ * const sizes = paramSpecs(PRESETS.tiny).map((s) => s.shape.reduce((a, b) => a * b, 1));
+ * assert.equal(paramCount(PRESETS.tiny), sizes.reduce((a, b) => a + b));
  * ```
  */
 export function paramCount(cfg: ModelConfig): number {
@@ -200,7 +265,17 @@ export function paramCount(cfg: ModelConfig): number {
   return embed + cfg.numLayers * block + E + head;
 }
 
-/** Parameters that take part in matrix multiplies per token (head included). */
+/**
+ * Parameters that take part in matrix multiplies per token (head included).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { matmulParams, PRESETS } from "./config.ts";
+ * // 2 layers of (64 x 192 + 64 x 64 + 2 x 64 x 256) plus the 256 x 64 head
+ * assert.equal(matmulParams(PRESETS.tiny), 2 * (12_288 + 4_096 + 32_768) + 16_384);
+ * ```
+ */
 export function matmulParams(cfg: ModelConfig): number {
   const E = cfg.hiddenSize, F = cfg.intermediateSize;
   const A = attnWidth(cfg), K = kvWidth(cfg);
@@ -214,13 +289,30 @@ export function matmulParams(cfg: ModelConfig): number {
  * every weight matrix (LM head included, embedding lookup free) plus the
  * attention scores and weighted sum, 2 * 2 * layers * seqLen * attnWidth
  * (counted over the full square, as Kaplan et al. and nanoGPT do).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { forwardFlopsPerToken, matmulParams, PRESETS } from "./config.ts";
+ * const cfg = PRESETS.tiny;
+ * assert.equal(forwardFlopsPerToken(cfg, 64), 2 * matmulParams(cfg) + 4 * 2 * 64 * 64);
+ * ```
  */
 export function forwardFlopsPerToken(cfg: ModelConfig, seqLen: number): number {
   return 2 * matmulParams(cfg) +
     4 * cfg.numLayers * seqLen * attnWidth(cfg);
 }
 
-/** Training FLOPs per token: forward plus backward (twice the forward). */
+/**
+ * Training FLOPs per token: forward plus backward (twice the forward).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { forwardFlopsPerToken, PRESETS, trainFlopsPerToken } from "./config.ts";
+ * assert.equal(trainFlopsPerToken(PRESETS.tiny, 64), 3 * forwardFlopsPerToken(PRESETS.tiny, 64));
+ * ```
+ */
 export function trainFlopsPerToken(cfg: ModelConfig, seqLen: number): number {
   return 3 * forwardFlopsPerToken(cfg, seqLen);
 }

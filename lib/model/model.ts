@@ -1,7 +1,8 @@
 /**
  * A model is a config plus named tf.Variables in Hugging Face naming and
- * layout; `forward` maps token ids to logits, `lossAndAccuracy` gives the
- * next-token cross-entropy.
+ * layout. `forward` maps token ids to logits through the transformer of
+ * transformer.ts (the whole model math, both families); `crossEntropy` is the
+ * next-token loss.
  *
  * @module
  */
@@ -9,29 +10,19 @@ import * as tf from "@tensorflow/tfjs-core";
 import { assertValidConfig, type ModelConfig } from "./config.ts";
 import { paramSpecs } from "./params.ts";
 import type { TensorMap } from "../tensor_map.ts";
-import { causalMask, ropeTables } from "./layers.ts";
-import { softmaxCrossEntropy } from "./ops.ts";
-import { gpt2Forward } from "./gpt2.ts";
-import { llamaForward } from "./llama.ts";
+import { fast } from "./ops.ts";
+import {
+  causalMask,
+  type ForwardContext,
+  type Rope,
+  ropeTables,
+  transformer,
+} from "./transformer.ts";
 
 /** A model: its config and its trainable variables by HF name. */
 export interface Model {
   config: ModelConfig;
   vars: Map<string, tf.Variable>;
-}
-
-/** What the family forward functions read. */
-export interface ForwardContext {
-  ids: tf.Tensor1D;
-  batch: number;
-  seqLen: number;
-  training: boolean;
-  mask: tf.Tensor2D;
-  /** Position id of each of the T tokens of a row (packed rows); absent: 0..T-1. */
-  positions?: tf.Tensor1D;
-  rope?: { cos: tf.Tensor; sin: tf.Tensor };
-  param(name: string): tf.Tensor;
-  dropout<T extends tf.Tensor>(t: T): T;
 }
 
 /** Options of `forward`. */
@@ -56,10 +47,15 @@ export interface ForwardOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend } from "../backend.ts";
  * import { createModel } from "./model.ts";
- * import { initParams } from "./params.ts";
+ * import { initParams, paramSpecs } from "./params.ts";
  * import { PRESETS } from "./config.ts";
+ * await initBackend("cpu");
  * const model = createModel(PRESETS.tiny, initParams(PRESETS.tiny, 0));
+ * assert.equal(model.vars.size, paramSpecs(PRESETS.tiny).length);
+ * assert.deepEqual(model.vars.get("transformer.wte.weight")!.shape, [256, 64]);
  * ```
  */
 export function createModel(config: ModelConfig, params: TensorMap): Model {
@@ -73,12 +69,32 @@ export function createModel(config: ModelConfig, params: TensorMap): Model {
         `parameter ${spec.name} has shape [${t.shape}], config needs [${spec.shape}]`,
       );
     }
-    vars.set(spec.name, tf.variable(tf.tensor(t.data, t.shape, "float32"), true, spec.name));
+    // The variable shares the tensor's data; the tensor itself must be freed.
+    const init = tf.tensor(t.data, t.shape, "float32");
+    vars.set(spec.name, tf.variable(init, true, spec.name));
+    init.dispose();
   }
   return { config, vars };
 }
 
-/** Frees the model's variables. */
+/**
+ * Frees the model's variables.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { createModel, disposeModel } from "./model.ts";
+ * import { initParams } from "./params.ts";
+ * import { PRESETS } from "./config.ts";
+ * await initBackend("cpu");
+ * const before = tf.memory();
+ * disposeModel(createModel(PRESETS.tiny, initParams(PRESETS.tiny, 0)));
+ * assert.equal(tf.memory().numTensors, before.numTensors);
+ * assert.equal(tf.memory().numBytes, before.numBytes);
+ * ```
+ */
 export function disposeModel(model: Model): void {
   for (const v of model.vars.values()) v.dispose();
   model.vars.clear();
@@ -89,10 +105,15 @@ export function disposeModel(model: Model): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend } from "../backend.ts";
  * import { createModel, modelToHost } from "./model.ts";
  * import { initParams } from "./params.ts";
  * import { PRESETS } from "./config.ts";
- * const host = await modelToHost(createModel(PRESETS.tiny, initParams(PRESETS.tiny, 0)));
+ * await initBackend("cpu");
+ * const params = initParams(PRESETS.tiny, 0);
+ * const host = await modelToHost(createModel(PRESETS.tiny, params));
+ * assert.deepEqual(host, params);
  * ```
  */
 export async function modelToHost(model: Model): Promise<TensorMap> {
@@ -104,7 +125,7 @@ export async function modelToHost(model: Model): Promise<TensorMap> {
 }
 
 const maskCache = new Map<string, tf.Tensor2D>();
-const ropeCache = new Map<string, { cos: tf.Tensor; sin: tf.Tensor }>();
+const ropeCache = new Map<string, Rope>();
 
 // Constant tensors are cached per backend and size: made once and kept (tf.keep),
 // so an enclosing tidy (a training step) does not free them.
@@ -125,17 +146,47 @@ function cached<T extends tf.TensorContainer>(
   return v;
 }
 
+const isMat = (t: tf.Tensor): t is tf.Tensor2D => t.rank === 2;
+const isVec = (t: tf.Tensor): t is tf.Tensor1D => t.rank === 1;
+
+/** The model's weights by HF name, as matrices or vectors (rank checked). */
+function weights(model: Model): Pick<ForwardContext, "mat" | "vec"> {
+  const get = (name: string) => {
+    const v = model.vars.get(name);
+    if (!v) throw new Error(`model has no parameter ${name}`);
+    return v;
+  };
+  const wrongRank = (name: string, rank: number, want: number) =>
+    new Error(`parameter ${name} has rank ${rank}, the model reads it as rank ${want}`);
+  return {
+    mat(name) {
+      const v = get(name);
+      if (!isMat(v)) throw wrongRank(name, v.rank, 2);
+      return v;
+    },
+    vec(name) {
+      const v = get(name);
+      if (!isVec(v)) throw wrongRank(name, v.rank, 1);
+      return v;
+    },
+  };
+}
+
 /**
  * Logits [B*T, V] for token ids (int32, row-major [B, T]).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { createModel, forward } from "./model.ts";
  * import { initParams } from "./params.ts";
  * import { PRESETS } from "./config.ts";
+ * await initBackend("cpu");
  * const model = createModel(PRESETS.tiny, initParams(PRESETS.tiny, 0));
  * const logits = forward(model, tf.tensor2d([[1, 2, 3]], [1, 3], "int32"));
+ * assert.deepEqual(logits.shape, [3, PRESETS.tiny.vocabSize]);
  * ```
  */
 export function forward(
@@ -156,33 +207,30 @@ export function forward(
     ? cached(ropeCache, `rope:${T}:${cfg.headDim}:${cfg.ropeTheta}`, () => {
       const { cos, sin } = ropeTables(T, cfg.headDim, cfg.ropeTheta);
       return {
-        cos: tf.tensor(cos, [1, T, 1, cfg.headDim]),
-        sin: tf.tensor(sin, [1, T, 1, cfg.headDim]),
+        cos: tf.tensor4d(cos, [1, T, 1, cfg.headDim]),
+        sin: tf.tensor4d(sin, [1, T, 1, cfg.headDim]),
       };
     })
     : undefined;
   const training = (opts.training ?? false) && cfg.dropout > 0;
   let dropCount = 0;
-  return tf.tidy(() => {
-    const ctx: ForwardContext = {
-      ids: tf.reshape(ids, [B * T]) as tf.Tensor1D,
+  return tf.tidy(() =>
+    transformer({
+      cfg,
+      ids: tf.reshape<tf.Rank.R1>(ids, [B * T]),
       batch: B,
       seqLen: T,
       training,
       mask,
       rope,
-      param: (name) => {
-        const v = model.vars.get(name);
-        if (!v) throw new Error(`model has no parameter ${name}`);
-        return v;
-      },
+      ...weights(model),
       dropout: <X extends tf.Tensor>(t: X): X =>
         training
+          // tf.dropout is typed Tensor; it keeps the shape and rank of t.
           ? tf.dropout(t, cfg.dropout, undefined, (opts.dropoutSeed ?? 0) * 1000 + dropCount++) as X
           : t,
-    };
-    return cfg.family === "gpt2" ? gpt2Forward(cfg, ctx) : llamaForward(cfg, ctx);
-  });
+    })
+  );
 }
 
 function checkPacking(
@@ -212,50 +260,61 @@ function packedForward(
   for (let i = 0; i < additive.length; i++) if (!packing.visible[i]) additive[i] = -1e9;
   const mask = tf.tensor2d(additive, [T, T]);
   const positions = tf.tensor1d(packing.positions, "int32");
-  let rope: { cos: tf.Tensor; sin: tf.Tensor } | undefined;
+  let rope: Rope | undefined;
   if (cfg.family === "llama") {
     const P = cfg.maxPositions, d = cfg.headDim;
     const { cos, sin } = ropeTables(P, d, cfg.ropeTheta);
     const at = (t: Float32Array) =>
-      tf.reshape(tf.gather(tf.tensor2d(t, [P, d]), positions), [1, T, 1, d]);
+      tf.reshape<tf.Rank.R4>(tf.gather(tf.tensor2d(t, [P, d]), positions), [1, T, 1, d]);
     rope = { cos: at(cos), sin: at(sin) };
   }
-  const ctx: ForwardContext = {
-    ids: tf.reshape(ids, [B * T]) as tf.Tensor1D,
+  return transformer({
+    cfg,
+    ids: tf.reshape<tf.Rank.R1>(ids, [B * T]),
     batch: B,
     seqLen: T,
     training: false,
     mask,
     positions,
     rope,
-    param: (name) => {
-      const v = model.vars.get(name);
-      if (!v) throw new Error(`model has no parameter ${name}`);
-      return v;
-    },
+    ...weights(model),
     dropout: (t) => t,
-  };
-  return cfg.family === "gpt2" ? gpt2Forward(cfg, ctx) : llamaForward(cfg, ctx);
+  });
 }
 
 /**
- * Mean next-token cross-entropy (nats) and the count of correct argmax
- * predictions, for logits [N, V] and targets [N].
+ * Mean next-token cross-entropy (nats) of logits [N, V] against targets [N]
+ * (int32): the softmax cross-entropy op, whose gradient is (softmax -
+ * onehot) / N.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { crossEntropy } from "./model.ts";
- * const loss = crossEntropy(tf.zeros([2, 4]) as tf.Tensor2D, tf.tensor1d([0, 1], "int32"));
+ * await initBackend("cpu");
+ * const loss = crossEntropy(tf.zeros([2, 4]), tf.tensor1d([0, 1], "int32"));
+ * assert.ok(Math.abs((await loss.array()) - Math.log(4)) < 1e-6); // uniform over 4
  * ```
  */
-export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
-  // A one-hot product instead of gather (its gradient exists on every backend),
-  // with a hand-written gradient (softmax - onehot) / N.
-  return softmaxCrossEntropy(logits, targets);
-}
+export const crossEntropy: (logits: tf.Tensor2D, targets: tf.Tensor1D) => tf.Scalar =
+  fast.softmaxCrossEntropy;
 
-/** Number of positions whose argmax logit equals the target. */
+/**
+ * Number of positions whose argmax logit equals the target.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { correctCount } from "./model.ts";
+ * await initBackend("cpu");
+ * const logits = tf.tensor2d([[0, 1], [1, 0], [1, 0]]);
+ * assert.equal(await correctCount(logits, tf.tensor1d([1, 0, 1], "int32")).array(), 2);
+ * ```
+ */
 export function correctCount(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), targets), "int32")));
 }
@@ -266,10 +325,16 @@ export function correctCount(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scal
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend } from "../backend.ts";
  * import { computeLogits } from "./model.ts";
  * import { initParams } from "./params.ts";
  * import { PRESETS } from "./config.ts";
- * const [l] = await computeLogits(PRESETS.tiny, initParams(PRESETS.tiny, 0), [new Int32Array([1, 2])]);
+ * await initBackend("cpu");
+ * const ids = [new Int32Array([1, 2]), new Int32Array([3])];
+ * const [a, b] = await computeLogits(PRESETS.tiny, initParams(PRESETS.tiny, 0), ids);
+ * assert.equal(a.length, 2 * PRESETS.tiny.vocabSize);
+ * assert.equal(b.length, PRESETS.tiny.vocabSize);
  * ```
  */
 export async function computeLogits(
@@ -290,11 +355,17 @@ export async function computeLogits(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend } from "../backend.ts";
  * import { createModel, logitsOf } from "./model.ts";
  * import { initParams } from "./params.ts";
  * import { PRESETS } from "./config.ts";
+ * await initBackend("cpu");
  * const model = createModel(PRESETS.tiny, initParams(PRESETS.tiny, 0));
- * const [l] = await logitsOf(model, [new Int32Array([1, 2])]);
+ * // Causal: the first position's logits do not depend on the tokens after it.
+ * const [short] = await logitsOf(model, [new Int32Array([1])]);
+ * const [long] = await logitsOf(model, [new Int32Array([1, 2])]);
+ * assert.deepEqual(long.subarray(0, short.length), short);
  * ```
  */
 export async function logitsOf(model: Model, sequences: Int32Array[]): Promise<Float32Array[]> {

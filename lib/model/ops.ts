@@ -13,128 +13,22 @@
  * - layers with long autodiff chains (attention, LayerNorm, GELU, softmax
  *   cross-entropy) carry hand-written gradients with few kernels;
  * - the embedding gradient avoids the missing UnsortedSegmentSum kernel;
- * - wasm's Slice/Unpack/SplitV kernels, which copy the whole input tensor out
- *   of the heap for every slice (quadratic in the number of slices), are
- *   replaced by versions that copy only the slice, and its Identity (a full
- *   copy) by one that shares the data (see `patchWasmKernels`).
+ * - splitting batched products (wasm's Unpack/SplitV) and autodiff's many
+ *   Identity calls are cheap only with the kernels `initBackend` registers
+ *   in place of tfjs-wasm's (lib/wasm_patches.ts).
+ *
+ * The model (lib/model/transformer.ts) calls these ops through one object,
+ * `fast`, at the end of this file.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core alone registers no gradients; the union package's bundle does.
 import "@tensorflow/tfjs";
-// Registers the wasm kernels first, so that patchWasmKernels can replace some.
-import "@tensorflow/tfjs-backend-wasm";
 import { nativeMatmulActive } from "../native_matmul.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
-
-/** Copies x[begin : begin + size] out of the wasm heap, touching only the slice. */
-function wasmSlice(args: Any): Any {
-  const { inputs: { x }, attrs: { begin, size }, backend } = args;
-  const [b, s] = tf.slice_util.parseSliceParams(x, begin, size);
-  if (x.dtype === "string") throw new Error("wasm Slice: string tensors are not supported");
-  const out = backend.makeOutput(s, x.dtype);
-  const n = tf.util.sizeFromShape(s);
-  if (n === 0) return out;
-  // Views are taken after makeOutput: a heap growth detaches older views.
-  const xv = backend.typedArrayFromHeap(x), ov = backend.typedArrayFromHeap(out);
-  const strides = tf.util.computeStrides(x.shape);
-  if (tf.slice_util.isSliceContinous(x.shape, b, s)) {
-    const off = tf.slice_util.computeFlatOffset(b, strides);
-    ov.set(xv.subarray(off, off + n));
-    return out;
-  }
-  // Copy runs along the last axis; walk the outer index like an odometer.
-  const rank = s.length, run = s[rank - 1];
-  const idx = new Array(rank - 1).fill(0);
-  for (let o = 0; o < n; o += run) {
-    let off = b[rank - 1];
-    for (let a = 0; a < rank - 1; a++) off += (b[a] + idx[a]) * strides[a];
-    ov.set(xv.subarray(off, off + run), o);
-    for (let a = rank - 2; a >= 0; a--) {
-      if (++idx[a] < s[a]) break;
-      idx[a] = 0;
-    }
-  }
-  return out;
-}
-
-function wasmUnpack(args: Any): Any {
-  const { inputs: { value }, backend, attrs } = args;
-  const rank = value.shape.length;
-  const axis = attrs.axis < 0 ? attrs.axis + rank : attrs.axis;
-  const outShape = value.shape.filter((_: number, i: number) => i !== axis);
-  const begin = new Array(rank).fill(0), size = value.shape.slice();
-  size[axis] = 1;
-  const outs = [];
-  for (let i = 0; i < value.shape[axis]; i++) {
-    begin[axis] = i;
-    const o = wasmSlice({ inputs: { x: value }, attrs: { begin, size }, backend });
-    outs.push({ dataId: o.dataId, dtype: o.dtype, shape: outShape });
-  }
-  return outs;
-}
-
-function wasmSplitV(args: Any): Any {
-  const { inputs: { x }, attrs: { numOrSizeSplits, axis }, backend } = args;
-  const ax = tf.util.parseAxisParam(axis, x.shape)[0];
-  const sizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, ax);
-  const begin = new Array(x.shape.length).fill(0);
-  return sizes.map((n: number) => {
-    const size = [...x.shape];
-    size[ax] = n;
-    const o = wasmSlice({ inputs: { x }, attrs: { begin: [...begin], size }, backend });
-    begin[ax] += n;
-    return o;
-  });
-}
-
-/**
- * Identity without a copy (tfjs-wasm 4.22 copies the whole tensor; the cpu
- * backend shares the data, as here). Safe because no kernel writes into its
- * inputs. Autodiff and customGrad call it for every saved or passed-through
- * tensor (~170 full copies per small-preset step).
- */
-function wasmIdentity(args: Any): Any {
-  const { inputs: { x }, backend } = args;
-  if (x.dtype === "string") return identityFallback!(args);
-  backend.incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-}
-let identityFallback: ((a: Any) => Any) | undefined;
-
-let patched = false;
-
-/**
- * Replaces tfjs-wasm 4.22's Slice, Unpack and SplitV kernels (which read the
- * whole input out of the heap for every slice: unstacking [128, 256, 32] took
- * 67 ms) with versions that copy only the slice (about 1 ms), and Identity
- * with one that shares the data. Idempotent; runs when this module loads.
- *
- * @example
- * ```ts
- * import { patchWasmKernels } from "./ops.ts";
- * patchWasmKernels();
- * ```
- */
-export function patchWasmKernels(): void {
-  if (patched) return;
-  patched = true;
-  identityFallback = tf.getKernel("Identity", "wasm")?.kernelFunc as (a: Any) => Any;
-  const fns: Record<string, (a: Any) => Any> = {
-    Slice: wasmSlice,
-    Unpack: wasmUnpack,
-    SplitV: wasmSplitV,
-    Identity: wasmIdentity,
-  };
-  for (const [kernelName, kernelFunc] of Object.entries(fns)) {
-    if (tf.getKernel(kernelName, "wasm")) tf.unregisterKernel(kernelName, "wasm");
-    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
-  }
-}
-patchWasmKernels();
 
 /**
  * One-hot rows as float32. tfjs-wasm 4.22's OneHot kernel ignores a float32
@@ -142,9 +36,14 @@ patchWasmKernels();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { oneHotFloat } from "./ops.ts";
- * oneHotFloat(tf.tensor1d([0, 2], "int32"), 3).print();
+ * await initBackend("cpu");
+ * const h = oneHotFloat(tf.tensor1d([0, 2], "int32"), 3);
+ * assert.equal(h.dtype, "float32");
+ * assert.deepEqual(await h.array(), [[1, 0, 0], [0, 0, 1]]);
  * ```
  */
 export function oneHotFloat(indices: tf.Tensor1D, depth: number): tf.Tensor2D {
@@ -176,9 +75,13 @@ function colSum(x: tf.Tensor): tf.Tensor1D {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { linear } from "./ops.ts";
- * const y = linear(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([3, 4]) as tf.Tensor2D);
+ * await initBackend("cpu");
+ * const y = linear(tf.tensor2d([[1, 2, 3]]), tf.tensor2d([[1, 0], [0, 1], [1, 1]]));
+ * assert.deepEqual(await y.array(), [[4, 5]]);
  * ```
  */
 export const linear: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
@@ -198,9 +101,14 @@ export const linear: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.custom
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { affine } from "./ops.ts";
- * const y = affine(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([3, 4]) as tf.Tensor2D, tf.zeros([4]) as tf.Tensor1D);
+ * await initBackend("cpu");
+ * const w = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
+ * const y = affine(tf.tensor2d([[1, 2, 3]]), w, tf.tensor1d([10, 20]));
+ * assert.deepEqual(await y.array(), [[14, 25]]);
  * ```
  */
 export const affine: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D = tf
@@ -225,9 +133,13 @@ export const affine: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tens
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { linearT } from "./ops.ts";
- * const y = linearT(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([4, 3]) as tf.Tensor2D);
+ * await initBackend("cpu");
+ * const y = linearT(tf.tensor2d([[1, 2, 3]]), tf.tensor2d([[1, 0, 1], [0, 1, 1]])); // w [out, in]
+ * assert.deepEqual(await y.array(), [[4, 5]]);
  * ```
  */
 export const linearT: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
@@ -270,9 +182,13 @@ function batchedT(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): tf.Tens
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { bmmNT } from "./ops.ts";
- * const s = bmmNT(tf.ones([2, 3, 4]) as tf.Tensor3D, tf.ones([2, 5, 4]) as tf.Tensor3D);
+ * await initBackend("cpu");
+ * const s = bmmNT(tf.tensor3d([[[1, 2]]]), tf.tensor3d([[[3, 4], [5, 6]]]));
+ * assert.deepEqual(await s.array(), [[[11, 17]]]);
  * ```
  */
 export const bmmNT: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customGrad(
@@ -292,9 +208,13 @@ export const bmmNT: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customG
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { bmm } from "./ops.ts";
- * const o = bmm(tf.ones([2, 3, 3]) as tf.Tensor3D, tf.ones([2, 3, 4]) as tf.Tensor3D);
+ * await initBackend("cpu");
+ * const o = bmm(tf.tensor3d([[[1, 2]]]), tf.tensor3d([[[3, 4], [5, 6]]]));
+ * assert.deepEqual(await o.array(), [[[13, 16]]]);
  * ```
  */
 export const bmm: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customGrad(
@@ -321,10 +241,15 @@ export const bmm: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customGra
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { attentionCore } from "./ops.ts";
- * const q = tf.ones([2, 3, 4]) as tf.Tensor3D;
- * const o = attentionCore(q, q, q, tf.zeros([3, 3]) as tf.Tensor2D);
+ * await initBackend("cpu");
+ * // Equal scores: token 0 reads v0, token 1 the mean of v0 and v1.
+ * const q = tf.zeros<tf.Rank.R3>([1, 2, 1]), v = tf.tensor3d([[[2], [4]]]);
+ * const o = attentionCore(q, q, v, tf.tensor2d([[0, -1e9], [0, 0]]));
+ * assert.deepEqual(await o.array(), [[[2], [3]]]);
  * ```
  */
 export const attentionCore: (
@@ -361,9 +286,17 @@ export const attentionCore: (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { embed } from "./ops.ts";
- * const e = embed(tf.tensor1d([0, 2], "int32"), tf.ones([3, 4]) as tf.Tensor2D);
+ * await initBackend("cpu");
+ * const table = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+ * assert.deepEqual(await embed(tf.tensor1d([2, 0, 2], "int32"), table).array(), [
+ *   [5, 6],
+ *   [1, 2],
+ *   [5, 6],
+ * ]);
  * ```
  */
 export const embed: (ids: tf.Tensor1D, table: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
@@ -388,9 +321,14 @@ export const embed: (ids: tf.Tensor1D, table: tf.Tensor2D) => tf.Tensor2D = tf.c
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { layerNormOp } from "./ops.ts";
- * const y = layerNormOp(tf.ones([2, 4]) as tf.Tensor2D, tf.ones([4]) as tf.Tensor1D, tf.zeros([4]) as tf.Tensor1D, 1e-5);
+ * await initBackend("cpu");
+ * // mean 2, variance 1: xhat = [-1, 1], then * 2 + 1.
+ * const y = layerNormOp(tf.tensor2d([[1, 3]]), tf.tensor1d([2, 2]), tf.tensor1d([1, 1]), 0);
+ * assert.deepEqual(await y.array(), [[-1, 3]]);
  * ```
  */
 export function layerNormOp(
@@ -427,9 +365,14 @@ export function layerNormOp(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { rmsNormOp } from "./ops.ts";
- * const y = rmsNormOp(tf.ones([2, 4]) as tf.Tensor2D, tf.ones([4]) as tf.Tensor1D, 1e-6);
+ * await initBackend("cpu");
+ * // mean(x^2) = 4: xhat = x / 2 = [1, -1], then * w.
+ * const y = rmsNormOp(tf.tensor2d([[2, -2]]), tf.tensor1d([3, 4]), 0);
+ * assert.deepEqual(await y.array(), [[3, -4]]);
  * ```
  */
 export function rmsNormOp(x: tf.Tensor2D, w: tf.Tensor1D, eps: number): tf.Tensor2D {
@@ -459,9 +402,13 @@ const GELU_C = Math.sqrt(2 / Math.PI);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { geluOp } from "./ops.ts";
- * const y = geluOp(tf.tensor1d([-1, 0, 1]));
+ * await initBackend("cpu");
+ * const y = await geluOp(tf.tensor1d([-1, 0, 1])).data();
+ * [-0.158808, 0, 0.841192].forEach((want, i) => assert.ok(Math.abs(y[i] - want) < 1e-6));
  * ```
  */
 export const geluOp: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x: Any, save: Any) => {
@@ -489,9 +436,13 @@ export const geluOp: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x: Any, save: 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { softmaxCrossEntropy } from "./ops.ts";
- * const l = softmaxCrossEntropy(tf.zeros([2, 4]) as tf.Tensor2D, tf.tensor1d([0, 1], "int32"));
+ * await initBackend("cpu");
+ * const l = softmaxCrossEntropy(tf.zeros([2, 4]), tf.tensor1d([0, 1], "int32"));
+ * assert.ok(Math.abs((await l.array()) - Math.log(4)) < 1e-6); // uniform over 4
  * ```
  */
 export const softmaxCrossEntropy: (logits: tf.Tensor2D, targets: tf.Tensor1D) => tf.Scalar = tf
@@ -509,3 +460,38 @@ export const softmaxCrossEntropy: (logits: tf.Tensor2D, targets: tf.Tensor1D) =>
         ]),
     };
   }) as Any;
+
+/**
+ * The fast ops behind one object, as the model (lib/model/transformer.ts)
+ * calls them. Each is the op of that name above (`layerNorm` is `layerNormOp`,
+ * `rmsNorm` is `rmsNormOp`, `gelu` is `geluOp`), with its hand-written
+ * gradient.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
+ * import { fast } from "./ops.ts";
+ * await initBackend("cpu");
+ * const x = tf.tensor2d([[1, 2, 3]]);
+ * assert.deepEqual(await fast.linear(x, tf.ones([3, 2])).array(), [[6, 6]]);
+ * assert.deepEqual(await fast.gelu(tf.zeros([2, 2])).array(), [[0, 0], [0, 0]]);
+ * const loss = fast.softmaxCrossEntropy(tf.zeros([2, 4]), tf.tensor1d([0, 3], "int32"));
+ * assert.ok(Math.abs((await loss.array()) - Math.log(4)) < 1e-6);
+ * ```
+ */
+export const fast = {
+  linear,
+  affine,
+  linearT,
+  bmm,
+  bmmNT,
+  attentionCore,
+  embed,
+  layerNorm: layerNormOp,
+  rmsNorm: rmsNormOp,
+  // customGrad's result is untyped; GELU is elementwise, so it keeps the rank.
+  gelu: geluOp as <T extends tf.Tensor>(x: T) => T,
+  softmaxCrossEntropy,
+} as const;

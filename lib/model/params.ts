@@ -27,9 +27,13 @@ export interface ParamSpec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paramSpecs } from "./params.ts";
  * import { PRESETS } from "./config.ts";
- * paramSpecs(PRESETS.tiny).map((s) => s.name); // ["transformer.wte.weight", ...]
+ * const specs = paramSpecs(PRESETS.tiny);
+ * assert.deepEqual(specs[0], { name: "transformer.wte.weight", shape: [256, 64], kind: "embedding" });
+ * const cAttn = specs.find((s) => s.name === "transformer.h.0.attn.c_attn.weight");
+ * assert.deepEqual(cAttn?.shape, [64, 3 * 64]); // Conv1D: [in, out]
  * ```
  */
 export function paramSpecs(cfg: ModelConfig): ParamSpec[] {
@@ -143,9 +147,13 @@ function llamaSpecs(cfg: ModelConfig): ParamSpec[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initParams } from "./params.ts";
  * import { PRESETS } from "./config.ts";
  * const params = initParams(PRESETS.tiny, 0);
+ * assert.ok(params.get("transformer.h.0.ln_1.weight")!.data.every((v) => v === 1));
+ * assert.ok(params.get("transformer.h.0.ln_1.bias")!.data.every((v) => v === 0));
+ * assert.deepEqual(initParams(PRESETS.tiny, 0), params); // deterministic in the seed
  * ```
  */
 export function initParams(cfg: ModelConfig, seed: number): TensorMap {

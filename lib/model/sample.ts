@@ -23,12 +23,17 @@ export interface SampleOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend } from "../backend.ts";
  * import { createModel } from "./model.ts";
  * import { initParams } from "./params.ts";
  * import { PRESETS } from "./config.ts";
  * import { sample } from "./sample.ts";
+ * await initBackend("cpu");
  * const model = createModel(PRESETS.tiny, initParams(PRESETS.tiny, 0));
  * const ids = await sample(model, [72, 105], { maxNewTokens: 5, seed: 1 });
+ * assert.equal(ids.length, 5);
+ * assert.deepEqual(await sample(model, [72, 105], { maxNewTokens: 5, seed: 1 }), ids);
  * ```
  */
 export async function sample(
@@ -60,8 +65,10 @@ export async function sample(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pickToken } from "./sample.ts";
- * pickToken(new Float32Array([0, 5, 1]), 0, 0, 0.5); // 1 (greedy)
+ * assert.equal(pickToken(new Float32Array([0, 5, 1]), 0, 0, 0.5), 1); // greedy
+ * assert.equal(pickToken(new Float32Array([0, 5, 1]), 1, 1, 0.99), 1); // top-1
  * ```
  */
 export function pickToken(

@@ -30,6 +30,7 @@ import {
 import type { LoadedRun } from "./runs.ts";
 import type { Spectrum } from "./spectra.ts";
 import type { Axis, InitResult, ResultsFile, SpeedupStat } from "../experiments/results.ts";
+import { formatFactor } from "../format.ts";
 
 /** Options of {@link curvesFigure}. */
 export interface CurvesOptions {
@@ -388,7 +389,7 @@ export function speedupBars(res: ResultsFile, axis: Axis = "deviceHours"): Figur
           : s.mean === null
           ? "not reached"
           : finite(s)
-          ? `${s.mean.toFixed(2)}x`
+          ? formatFactor(s.mean)
           : "∞ (starts past target)"
       ),
       textposition: "outside",

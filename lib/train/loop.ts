@@ -52,7 +52,6 @@ import { loadSuite, scoreSuite } from "../eval/suite.ts";
 import type { MultipleChoiceTask } from "../eval/multiple_choice.ts";
 import { CLONE_FILE, type CloneRecord } from "../clone/checkpoint.ts";
 import { depthSymmetry, symmetrySummary } from "../clone/symmetry.ts";
-import type { DepthMode } from "../clone/options.ts";
 import { type DeviceHoursBasis, RunClock } from "./device_time.ts";
 
 /**
@@ -435,12 +434,12 @@ export async function train(
       // clone.json written before depth growth existed has no depth fields.
       const depth = {
         depth: cloneRecord.depth ?? 1,
-        depthMode: (cloneRecord.depthMode ?? "identity") as DepthMode,
+        depthMode: cloneRecord.depthMode ?? "identity",
       };
       extra.symmetry = symmetrySummary(modelCfg, host, {
         width: cloneRecord.width,
         ffn: cloneRecord.ffn,
-        heads: cloneRecord.heads as "more" | "wider",
+        heads: cloneRecord.heads,
         ...depth,
       });
       // Depth clones: each new layer vs the layer it was copied from.
