@@ -167,6 +167,8 @@ export {
   HEAD_MODES,
   type HeadMode,
   isFunctionPreserving,
+  isNoisy,
+  type NoisyVariant,
   type ResolvedCloneOptions,
   TIED_MODES,
   type TiedMode,
@@ -221,6 +223,13 @@ export {
   type ResultsFile,
 } from "./lib/experiments/results.ts";
 export { formatTable } from "./lib/experiments/report.ts";
+export {
+  formatMeanSd,
+  formatSpeedup,
+  markdownTable,
+  type ResultRow,
+  resultRows,
+} from "./lib/format.ts";
 export {
   axisTitle,
   COST_AXES,

@@ -39,13 +39,14 @@ const PUBLIC_VALUES: Record<string, string> = {
   "Cloning": `
     CLONE_DEFAULTS cloneCheckpoint cloneConfig CloneOptionError cloneParams
     CloneVerificationError DEPTH_MODES depthLayers depthSymmetry HEAD_MODES
-    isFunctionPreserving planClone singularValues symmetryReport symmetrySummary TIED_MODES
+    isFunctionPreserving isNoisy planClone singularValues symmetryReport symmetrySummary TIED_MODES
     validateCloneOptions VARIANTS verifyClone
   `,
   "Experiments": `
     axisTitle computeResults COST_AXES costCurve costOn degenerateSources expandGrid
-    experimentDir findExperiments formatTable loadExperiment parseShard parseSpec presetOf
-    readResults readSpec referenceStepFlops runGrid specWarnings writeResults
+    experimentDir findExperiments formatMeanSd formatSpeedup formatTable loadExperiment
+    markdownTable parseShard parseSpec presetOf readResults readSpec referenceStepFlops
+    resultRows runGrid specWarnings writeResults
   `,
   "Figures and plots": `
     accuracyVsDeviceHours checkpointSpectrum curvesFigure experimentFigures loadRun
@@ -86,12 +87,12 @@ const PUBLIC_TYPES: Record<string, string> = {
   `,
   "Cloning": `
     CloneCheckpointOptions CloneOptions ClonePlan CloneRecord DepthLayer DepthMode
-    DepthSymmetryEntry HeadMode ResolvedCloneOptions SymmetryEntry SymmetryOptions
+    DepthSymmetryEntry HeadMode NoisyVariant ResolvedCloneOptions SymmetryEntry SymmetryOptions
     TensorPlan TiedMode VariantName VerifyOptions VerifyReport
   `,
   "Experiments": `
     Axis CostAxis CostCurveOptions CostRecord DegenerateSource DeviceHoursKind Experiment
-    GridFile LoadedRun ResolvedPreset ResultsFile RunGridOptions RunGridReport Spec
+    GridFile LoadedRun ResolvedPreset ResultRow ResultsFile RunGridOptions RunGridReport Spec
   `,
   "Figures and plots": `
     CurvesOptions Figure MetricName Panel RenderOptions RenderResult Spectrum
