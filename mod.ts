@@ -110,18 +110,17 @@ export {
   resolveModel,
   type TrainConfig,
 } from "./lib/train/config.ts";
+export { train, type TrainOptions } from "./lib/train/loop.ts";
+export { DivergenceError } from "./lib/train/step.ts";
+export { loadSplits } from "./lib/train/splits.ts";
+export { totalCost } from "./lib/train/cost.ts";
 export {
-  DivergenceError,
-  loadSplits,
   type MetricsLine,
   readMetrics,
   readSummary,
   type RunSummary,
-  totalCost,
-  train,
   type TrainingCost,
-  type TrainOptions,
-} from "./lib/train/loop.ts";
+} from "./lib/io/run_folder.ts";
 export { lrAt } from "./lib/train/schedule.ts";
 
 // Evaluation: loss, multiple-choice tasks and the suite, speed-up

@@ -8,7 +8,9 @@
  */
 import * as path from "node:path";
 import { parseTrainConfig } from "../train/config.ts";
-import { loadSplits, type RunSummary, train } from "../train/loop.ts";
+import { train } from "../train/loop.ts";
+import { loadSplits } from "../train/splits.ts";
+import type { RunSummary } from "../io/run_folder.ts";
 import { loadCheckpoint, loadCheckpointTokenizer } from "../io/checkpoint.ts";
 import { createModel, disposeModel } from "../model/model.ts";
 import { fixedBatches } from "../data/sampler.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { MetricsLine, TrainingCost } from "../train/loop.ts";
+import type { MetricsLine, TrainingCost } from "../io/run_folder.ts";
 import type { Curve } from "../eval/speedup.ts";
 import {
   axisTitle,
