@@ -134,9 +134,18 @@ export function sha256File(path: string): Promise<string> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { initBackend } from "../backend.ts";
+ * import { saveCheckpoint } from "../io/checkpoint.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * import { initParams } from "../model/params.ts";
  * import { cloneCheckpoint } from "./checkpoint.ts";
- * const r = await cloneCheckpoint("runs/small", "runs/small-x2", { width: 2, variant: "noisy-symmetric" });
+ * await initBackend("cpu");
+ * const tmp = await Deno.makeTempDir();
+ * await saveCheckpoint(join(tmp, "src"), PRESETS.tiny, initParams(PRESETS.tiny, 0));
+ * const r = await cloneCheckpoint(join(tmp, "src"), join(tmp, "x2"), { width: 2, variant: "noisy-symmetric" });
  * assert.equal(r.record.verification?.pass, true);
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  */
 export async function cloneCheckpoint(

@@ -181,9 +181,12 @@ function sourceCostOf(dirs: string[], sourceId: string | null): TrainingCost | n
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "./results.ts";
- * const exp = loadExperiment(["shardA/variant-ablation/quick", "shardB/variant-ablation/quick"]);
- * console.log(exp.runs.filter((r) => r.summary).length, "finished runs");
+ * // Shards of one experiment: `hc ablate SPEC --shard 1/2 --out shardA`, ... on two machines.
+ * const shards = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+ * // Before either shard has written its grid.json there is nothing to load.
+ * assert.throws(() => loadExperiment(shards), /no grid\.json in any of these folders/);
  * ```
  */
 export function loadExperiment(expDirs: string | string[]): Experiment {
