@@ -12,8 +12,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { singularValues } from "./linalg.ts";
- * singularValues(new Float32Array([3, 0, 0, 4]), 2, 2); // [4, 3]
+ * assert.deepEqual(singularValues(new Float32Array([3, 0, 0, 4]), 2, 2), [4, 3]);
  * ```
  */
 export function singularValues(data: ArrayLike<number>, rows: number, cols: number): number[] {

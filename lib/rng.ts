@@ -60,9 +60,11 @@ const KN = new Uint32Array(ZN), WN = new Float64Array(ZN), FN = new Float64Array
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { makeRng } from "./rng.ts";
  * const r = makeRng(42);
  * const x = r.normal();
+ * assert.equal(makeRng(42).normal(), x); // the same seed gives the same stream
  * ```
  */
 export function makeRng(seed: number | number[]): Rng {

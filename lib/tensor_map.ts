@@ -24,8 +24,11 @@ export function sizeOf(shape: readonly number[]): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hostTensor } from "./tensor_map.ts";
  * const t = hostTensor([2, 2], new Float32Array([1, 2, 3, 4]));
+ * assert.equal(t.data[3], 4);
+ * assert.equal(hostTensor([2, 3]).data.length, 6); // zeros when no data is given
  * ```
  */
 export function hostTensor(shape: number[], data?: Float32Array): HostTensor {

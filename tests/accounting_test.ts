@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { deviceInfo, initBackend } from "../lib/backend.ts";
 import { forwardFlopsPerToken, trainFlopsPerToken } from "../lib/model/config.ts";
 import { parseTrainConfig } from "../lib/train/config.ts";
-import { readMetrics, train } from "../lib/train/loop.ts";
+import { train } from "../lib/train/loop.ts";
+import { readMetrics } from "../lib/io/run_folder.ts";
+import { stopAfterSteps } from "./stop_after.ts";
 import { deviceHoursOf, RunClock } from "../lib/train/device_time.ts";
 import { loadBuiltinTask } from "../lib/eval/builtin_task.ts";
 
@@ -124,8 +126,8 @@ Deno.test("device-hours stay cumulative across an interrupted and resumed run", 
   try {
     const cfg = parseTrainConfig({ ...base, steps: 8, checkpointEvery: 4, tasks: "none" });
     await assert.rejects(
-      train(cfg, out, { progress: "silent", stopAfterSteps: 5 }),
-      /stopAfterSteps/,
+      train(cfg, out, stopAfterSteps(5)),
+      /stopped after 5 steps/,
     );
     const before = readMetrics(out).filter((l) => l.step <= 4);
     const summary = await train(cfg, out, { progress: "silent", resume: true });

@@ -5,7 +5,8 @@ import { defaultConfig } from "../lib/model/config.ts";
 import { initParams } from "../lib/model/params.ts";
 import { saveCheckpoint } from "../lib/io/checkpoint.ts";
 import { parseTrainConfig } from "../lib/train/config.ts";
-import { readMetrics, train } from "../lib/train/loop.ts";
+import { train } from "../lib/train/loop.ts";
+import { readMetrics } from "../lib/io/run_folder.ts";
 import { cloneCheckpoint } from "../lib/clone/checkpoint.ts";
 import { hc, tmpDir } from "./cli_helpers.ts";
 

@@ -36,7 +36,8 @@ import {
   verifyClone,
 } from "../lib/clone/mod.ts";
 import { parseTrainConfig } from "../lib/train/config.ts";
-import { readMetrics, train } from "../lib/train/loop.ts";
+import { train } from "../lib/train/loop.ts";
+import { readMetrics } from "../lib/io/run_folder.ts";
 import { hc, tmpDir } from "./cli_helpers.ts";
 import { sharpModel } from "./small_families.ts";
 

@@ -80,9 +80,33 @@ function syntheticExperiment(root: string, sourceValLoss = SOURCE.valLoss): stri
   };
   const srcDir = path.join(dir, "sources", SOURCE.id);
   fs.mkdirSync(srcDir, { recursive: true });
+  // A trained source's summary as train() writes it (only final.valLoss matters here).
+  const sourceFinal = {
+    step: SOURCE.steps,
+    tokens: sourceCost.tokens,
+    trainLoss: null,
+    valLoss: sourceValLoss,
+    valPerplexity: 0,
+    valAccuracy: 0,
+    lr: 1e-3,
+    gradNorm: null,
+    wallSeconds: 60,
+    deviceHours: sourceCost.deviceHours,
+    trainFlops: sourceCost.trainFlops,
+    evalFlops: sourceCost.evalFlops,
+  };
   fs.writeFileSync(
     path.join(srcDir, "summary.json"),
-    JSON.stringify({ done: true, steps: SOURCE.steps, final: { valLoss: sourceValLoss } }),
+    JSON.stringify({
+      done: true,
+      steps: SOURCE.steps,
+      final: sourceFinal,
+      device: { backend: "wasm", label: "test", accelerators: 1, isGpu: false },
+      model: PRESETS.tiny,
+      cost: sourceCost,
+      sourceCost: null,
+      init: null,
+    }),
   );
   const gridRuns = [];
   for (const r of RUNS) {

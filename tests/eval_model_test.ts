@@ -12,7 +12,8 @@ import { initParams } from "../lib/model/params.ts";
 import { makeRng } from "../lib/rng.ts";
 import type { TensorMap } from "../lib/tensor_map.ts";
 import { parseTrainConfig } from "../lib/train/config.ts";
-import { loadSplits, train } from "../lib/train/loop.ts";
+import { train } from "../lib/train/loop.ts";
+import { loadSplits } from "../lib/train/splits.ts";
 import { loadCheckpoint } from "../lib/io/checkpoint.ts";
 
 await initBackend("wasm");

@@ -6,6 +6,7 @@ import { readSpec } from "../lib/experiments/spec.ts";
 import { expandGrid } from "../lib/experiments/grid.ts";
 import { deterministicView, runGrid, writeResults } from "../lib/experiments/runner.ts";
 import { readResults, type ResultsFile } from "../lib/experiments/results.ts";
+import { stopAfterSteps } from "./stop_after.ts";
 import { writeMicroSpec } from "./experiments_fixture.ts";
 
 // Runs are compared through deterministicView: every number of results.json
@@ -82,10 +83,11 @@ Deno.test("a grid killed mid-run and rerun ends with exactly the uninterrupted r
   assert.equal(deterministicView(readResults(expDir)!), deterministicView(full));
 });
 
-Deno.test("a grid stopped inside a run (stopAfterSteps) resumes to the uninterrupted results", async () => {
+Deno.test("a grid stopped inside a run (AbortSignal) resumes to the uninterrupted results", async () => {
   const full = await uninterrupted();
   const expDir = path.join(tmp, "stopped");
-  await assert.rejects(runGrid(grid, expDir, { ...quiet, stopAfterSteps: 37 }), /stopAfterSteps/);
+  const stop = stopAfterSteps(37);
+  await assert.rejects(runGrid(grid, expDir, { ...quiet, ...stop }), /stopped after 37 steps/);
   const resumed = await runGrid(grid, expDir, quiet);
   assert.equal(deterministicView(resumed.results), deterministicView(full));
 });

@@ -8,7 +8,7 @@ import { initBackend } from "../lib/backend.ts";
 import { parseSpec, SpecError } from "../lib/experiments/spec.ts";
 import { expandGrid, shardOf, stageCloneOf } from "../lib/experiments/grid.ts";
 import { runGrid } from "../lib/experiments/runner.ts";
-import { readSummary, type TrainingCost } from "../lib/train/loop.ts";
+import { readSummary, type TrainingCost } from "../lib/io/run_folder.ts";
 import { microSpec } from "./experiments_fixture.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { type JupyterDisplay, notebookProgress, progressBundle } from "../lib/train/progress.ts";
 import { initBackend } from "../lib/backend.ts";
 import { parseTrainConfig } from "../lib/train/config.ts";
-import { readMetrics, train } from "../lib/train/loop.ts";
+import { train } from "../lib/train/loop.ts";
+import { readMetrics } from "../lib/io/run_folder.ts";
 
 Deno.test("the notebook progress table shows one row per run and updates one display in place", async () => {
   const calls: { bundle: Record<string, unknown>; opts: Record<string, unknown> }[] = [];

@@ -3,8 +3,10 @@ import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../lib/backend.ts";
 import { parseTrainConfig } from "../lib/train/config.ts";
-import { DivergenceError, readMetrics, readSummary, train } from "../lib/train/loop.ts";
-import { loadSplits } from "../lib/train/loop.ts";
+import { DivergenceError, train } from "../lib/train/loop.ts";
+import { readMetrics, readRunState, readSummary } from "../lib/io/run_folder.ts";
+import { loadSplits } from "../lib/train/splits.ts";
+import { stopAfterSteps } from "./stop_after.ts";
 import { unigramEntropy } from "../lib/data/stats.ts";
 import { lrAt } from "../lib/train/schedule.ts";
 
@@ -37,8 +39,8 @@ Deno.test("resume after an interruption reproduces the uninterrupted run's losse
   const cfg = micro({ dropout: 0.1 }); // dropout masks must also resume exactly
   const a = tmp(), b = tmp();
   await train(cfg, a, { progress: "silent" });
-  // Stop after 13 steps: the checkpoint is at step 8, steps 9-13 are lost work.
-  await assert.rejects(train(cfg, b, { progress: "silent", stopAfterSteps: 13 }), /stopAfterSteps/);
+  // Stop after 13 steps, between evaluations: the resume continues the train-loss window.
+  await assert.rejects(train(cfg, b, stopAfterSteps(13)), /stopped after 13 steps/);
   assert.equal(readSummary(b), null);
   await train(cfg, b, { progress: "silent", resume: true });
   const ma = readMetrics(a), mb = readMetrics(b);
@@ -165,4 +167,23 @@ Deno.test("a tiny model trained a few hundred steps on Brown drops validation lo
   // Unigram entropy is ~3.09 nats; a model using context must get far below
   // (measured: 2.77 after 300 steps, while a unigram model cannot go below 3.09).
   assert.ok(s.final.valLoss < unigram - 0.2, `val ${s.final.valLoss} vs unigram ${unigram}`);
+});
+
+Deno.test("an aborted run saves a checkpoint at the step it stopped after, with its loss window", async () => {
+  await initBackend("wasm");
+  const dir = tmp();
+  // Step 6: past the evaluation at 4 and the checkpoint at 0, before the ones at 8.
+  await assert.rejects(train(micro(), dir, stopAfterSteps(6)), /stopped after 6 steps/);
+  const state = readRunState(dir)!;
+  assert.equal(state.step, 6);
+  assert.equal(state.sampler.step, 6);
+  assert.equal(state.cost.steps, 6);
+  assert.equal(state.lossWindow?.count, 2); // steps 5 and 6, averaged at the evaluation at 8
+  assert.deepEqual(readMetrics(dir).map((l) => l.step), [0, 4]);
+  // An already aborted signal stops before the first step: nothing trained, nothing saved.
+  const none = tmp();
+  const signal = AbortSignal.abort(new Error("never started"));
+  await assert.rejects(train(micro(), none, { progress: "silent", signal }), /never started/);
+  assert.equal(readRunState(none), null);
+  assert.deepEqual(readMetrics(none), []);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { readMetrics } from "../lib/train/loop.ts";
+import { readMetrics } from "../lib/io/run_folder.ts";
 import { tmpDir } from "./cli_helpers.ts";
 
 async function trainWith(threads: number, dir: string, cfgFile: string) {

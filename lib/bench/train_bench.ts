@@ -39,10 +39,14 @@ export interface TrainBenchOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initBackend } from "../backend.ts";
  * import { benchTraining } from "./train_bench.ts";
- * await initBackend("wasm");
- * console.log(await benchTraining({ preset: "tiny", steps: 3 }));
+ * await initBackend("cpu");
+ * const r = await benchTraining({ preset: "tiny", steps: 2, warmup: 1, batch: 2 });
+ * assert.equal(r.steps, 2);
+ * assert.equal(r.batch, 2);
+ * assert.ok(r.tokens_per_s > 0 && Number.isFinite(r.loss));
  * ```
  */
 export async function benchTraining(o: TrainBenchOptions): Promise<TrainBenchResult> {
@@ -102,8 +106,12 @@ export async function benchTraining(o: TrainBenchOptions): Promise<TrainBenchRes
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend } from "../backend.ts";
  * import { plainMatmulGflops } from "./train_bench.ts";
- * const rate = await plainMatmulGflops(512);
+ * await initBackend("cpu");
+ * const rate = await plainMatmulGflops(64, 2);
+ * assert.ok(rate > 0);
  * ```
  */
 export async function plainMatmulGflops(n: number, reps = 5): Promise<number> {

@@ -25,7 +25,7 @@ import {
   taskResult,
   WHOLE_TASK,
 } from "../eval/suite.ts";
-import { loadSplits } from "../train/loop.ts";
+import { loadSplits } from "../train/splits.ts";
 import { byteCount } from "../data/tokenizer.ts";
 import { choiceFlag, intFlag, parse, positionals } from "./args.ts";
 import { openCheckpoint } from "./load.ts";

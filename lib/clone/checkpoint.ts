@@ -18,6 +18,7 @@ import {
   WEIGHTS_FILE,
 } from "../io/checkpoint.ts";
 import { writeDirAtomic, writeFileAtomic } from "../io/atomic.ts";
+import { writeCloneRecord } from "../io/run_folder.ts";
 import { createSafetensorsWriter } from "../io/safetensors.ts";
 import { readTokenizerFiles } from "../data/hf_tokenizer.ts";
 import { hfConfigText } from "../io/hf_config.ts";
@@ -26,8 +27,7 @@ import { type CloneOptions, isFunctionPreserving, type ResolvedCloneOptions } fr
 import { type ClonePlan, planClone } from "./plan.ts";
 import { noiseGainOf, verifyClone, type VerifyOptions, type VerifyReport } from "./verify.ts";
 
-/** File with the clone's provenance, next to config.json. */
-export const CLONE_FILE = "clone.json";
+export { CLONE_FILE } from "../io/run_folder.ts";
 
 /** Raised when a clone's logits do not match its source's (the CLI maps it to exit code 1). */
 export class CloneVerificationError extends Error {
@@ -134,9 +134,18 @@ export function sha256File(path: string): Promise<string> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { initBackend } from "../backend.ts";
+ * import { saveCheckpoint } from "../io/checkpoint.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * import { initParams } from "../model/params.ts";
  * import { cloneCheckpoint } from "./checkpoint.ts";
- * const r = await cloneCheckpoint("runs/small", "runs/small-x2", { width: 2, variant: "noisy-symmetric" });
+ * await initBackend("cpu");
+ * const tmp = await Deno.makeTempDir();
+ * await saveCheckpoint(join(tmp, "src"), PRESETS.tiny, initParams(PRESETS.tiny, 0));
+ * const r = await cloneCheckpoint(join(tmp, "src"), join(tmp, "x2"), { width: 2, variant: "noisy-symmetric" });
  * assert.equal(r.record.verification?.pass, true);
+ * await Deno.remove(tmp, { recursive: true });
  * ```
  */
 export async function cloneCheckpoint(
@@ -228,7 +237,7 @@ export async function cloneCheckpoint(
         sourceConfig: reader.config,
         verification,
       };
-      await writeFileAtomic(join(tmp, CLONE_FILE), JSON.stringify(record, null, 2) + "\n");
+      await writeCloneRecord(tmp, record);
     }, { force: opts.force });
   } finally {
     await reader.close();

@@ -44,8 +44,10 @@ export const RESIDUAL_OUT: Record<Family, readonly string[]> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { layerPrefix } from "./depth.ts";
- * layerPrefix("llama", 3); // "model.layers.3."
+ * assert.equal(layerPrefix("llama", 3), "model.layers.3.");
+ * assert.equal(layerPrefix("gpt2", 0), "transformer.h.0.");
  * ```
  */
 export function layerPrefix(family: Family, i: number): string {
@@ -57,9 +59,11 @@ export function layerPrefix(family: Family, i: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { depthLayers } from "./depth.ts";
- * depthLayers(2, 2, "identity").map((l) => [l.source, l.zeroed]); // [[0,false],[0,true],[1,false],[1,true]]
- * depthLayers(2, 2, "stack").map((l) => l.source); // [0, 1, 0, 1]
+ * const identity = depthLayers(2, 2, "identity").map((l) => [l.source, l.zeroed]);
+ * assert.deepEqual(identity, [[0, false], [0, true], [1, false], [1, true]]);
+ * assert.deepEqual(depthLayers(2, 2, "stack").map((l) => l.source), [0, 1, 0, 1]);
  * ```
  */
 export function depthLayers(L: number, K: number, mode: DepthMode): DepthLayer[] {
@@ -81,8 +85,9 @@ export function depthLayers(L: number, K: number, mode: DepthMode): DepthLayer[]
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { layerIndex } from "./depth.ts";
- * layerIndex("transformer.h.3.ln_1.weight"); // 3
+ * assert.equal(layerIndex("transformer.h.3.ln_1.weight"), 3);
  * ```
  */
 export function layerIndex(name: string): number {
@@ -100,11 +105,14 @@ export function layerIndex(name: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deepenPlans } from "./depth.ts";
  * import { planClone } from "./plan.ts";
  * import { PRESETS } from "../model/config.ts";
  * const wide = planClone(PRESETS.tiny, { width: 2 });
  * const deep = deepenPlans(new Map(wide.tensors.map((t) => [t.name, t])), PRESETS.tiny, 2, "identity");
+ * // 2 source layers become 4: clone layer 3 is made from source layer 1.
+ * assert.equal(deep.get("transformer.h.3.ln_1.weight")?.source, "transformer.h.1.ln_1.weight");
  * ```
  */
 export function deepenPlans(

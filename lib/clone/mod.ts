@@ -6,8 +6,19 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cloneCheckpoint } from "./mod.ts";
- * await cloneCheckpoint("runs/src", "runs/src-x2", { width: 2, variant: "noisy-symmetric" });
+ * import { initBackend } from "../backend.ts";
+ * import { saveCheckpoint } from "../io/checkpoint.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * import { initParams } from "../model/params.ts";
+ * await initBackend("cpu");
+ * const dir = await Deno.makeTempDir();
+ * await saveCheckpoint(`${dir}/src`, PRESETS.tiny, initParams(PRESETS.tiny, 0));
+ * const r = await cloneCheckpoint(`${dir}/src`, `${dir}/src-x2`, { width: 2, variant: "symmetric" });
+ * assert.equal(r.config.hiddenSize, 128);
+ * assert.equal(r.record.verification?.pass, true); // same logits as the source
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module

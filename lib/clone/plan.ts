@@ -29,7 +29,7 @@ import {
   tileNorm,
   tileVector,
 } from "./tile.ts";
-import { BLOCK_FILLS } from "./variants.ts";
+import { BLOCK_FILLS, type BlockFill } from "./variants.ts";
 import { hostTensor } from "../tensor_map.ts";
 import { deepenPlans } from "./depth.ts";
 
@@ -90,157 +90,196 @@ function concat1d(parts: HostTensor[]): HostTensor {
 }
 
 /**
- * Builds the clone plan; validates the options (throws one-line errors).
- * Width rules run per source layer; depth growth (lib/clone/depth.ts) then
- * maps every clone layer to its source layer's plan.
- *
- * @example
- * ```ts
- * import { planClone } from "./plan.ts";
- * import { PRESETS } from "../model/config.ts";
- * const plan = planClone(PRESETS.tiny, { width: 2, variant: "symmetric" });
- * plan.tensors.map((t) => `${t.name} <- ${t.source}`);
- * ```
+ * Collects the width plans of one source layer stack: the clone sizes, the
+ * shared axis maps and one helper per tensor kind, so that the family rules
+ * below only say which tensor is tiled how.
  */
-export function planClone(src: ModelConfig, opts: CloneOptions): ClonePlan {
-  const o = validateCloneOptions(src, opts);
-  const cfg = cloneConfig(src, o);
-  const fill = BLOCK_FILLS[o.variant];
-  const n = o.width, m = o.ffn;
-  const E = src.hiddenSize, F = src.intermediateSize, V = src.vocabSize;
-  const A = attnWidth(src), K = kvWidth(src), d = src.headDim;
-  const wider = o.heads === "wider";
-  const byName = new Map<string, TensorPlan>();
-  const put = (p: TensorPlan) => byName.set(p.name, p);
+class PlanBuilder {
+  readonly plans = new Map<string, TensorPlan>();
+  readonly fill: BlockFill;
+  /** Width factor n. */
+  readonly n: number;
+  /** FFN factor m. */
+  readonly m: number;
+  /** Source hidden size E. */
+  readonly E: number;
+  /** Every hidden-sized axis: n plain copies. */
+  readonly hidden: AxisMap;
+  /** The MLP's output axis (c_fc, gate, up): m plain copies. */
+  readonly ffnOut: AxisMap;
+  readonly wider: boolean;
 
-  const linear = (name: string, source: string, t: LinearTiling) =>
-    put({
+  constructor(readonly src: ModelConfig, readonly o: ResolvedCloneOptions) {
+    this.fill = BLOCK_FILLS[o.variant];
+    this.n = o.width, this.m = o.ffn, this.E = src.hiddenSize;
+    this.hidden = repeatAxis(this.E, this.n);
+    this.ffnOut = repeatAxis(src.intermediateSize, this.m);
+    this.wider = o.heads === "wider";
+  }
+
+  put(p: TensorPlan): void {
+    this.plans.set(p.name, p);
+  }
+
+  /** The MLP's input axis (c_proj, down): m plain copies, a fresh map per tensor. */
+  ffnIn(): AxisMap {
+    return repeatAxis(this.src.intermediateSize, this.m);
+  }
+
+  /** Where the head components of attention outputs go. */
+  headsAxis(width: number): AxisMap {
+    return this.wider
+      ? groupRepeatAxis(width, this.n, this.src.headDim)
+      : repeatAxis(width, this.n);
+  }
+
+  /** A weight matrix tiled by the variant's block fill, with its own noise stream. */
+  linear(name: string, source: string, t: LinearTiling): void {
+    const { fill, o } = this;
+    this.put({
       name,
       source,
       shape: t.layout === "out_in" ? [t.out.length, t.in.length] : [t.in.length, t.out.length],
       tiling: t,
       make: (w) => tileLinear(w, t, fill, noiseSource(o.seed, name, w.data.length, o.snrDb)),
     });
-  const vector = (name: string, source: string, map: AxisMap, scale = 1) =>
-    put({ name, source, shape: [map.length], make: (v) => tileVector(v, map, scale) });
-  const norm = (name: string, divide = 1) =>
-    put({ name, source: name, shape: [n * E], make: (v) => tileNorm(v, n, divide) });
-  const embedding = (name: string, rows: number) =>
-    put({
+  }
+
+  /** A bias: repeated along `map`, times `scale`. */
+  vector(name: string, map: AxisMap, scale = 1): void {
+    this.put({ name, source: name, shape: [map.length], make: (v) => tileVector(v, map, scale) });
+  }
+
+  /** A norm weight or bias: repeated n times, divided by `divide`. */
+  norm(name: string, divide = 1): void {
+    const n = this.n;
+    this.put({ name, source: name, shape: [n * this.E], make: (v) => tileNorm(v, n, divide) });
+  }
+
+  /** An embedding table of `rows` rows: columns repeated n times, unscaled. */
+  embedding(name: string, rows: number): void {
+    const n = this.n, E = this.E;
+    this.put({
       name,
       source: name,
       shape: [rows, n * E],
       make: (e) => tileEmbedding(e, n),
       tiling: { layout: "out_in", out: repeatAxis(rows, 1), in: repeatAxis(E, n) },
     });
-  const hidden = repeatAxis(E, n), ffnOut = repeatAxis(F, m);
-  // Where the head components of attention outputs go.
-  const headsAxis = (width: number, copies = n) =>
-    wider ? groupRepeatAxis(width, copies, d) : repeatAxis(width, copies);
-  // Tied source and "fold-norm": the final norm carries the 1/n.
-  const fold = src.tieWordEmbeddings && cfg.tieWordEmbeddings ? n : 1;
+  }
+}
 
-  if (src.family === "gpt2") {
-    embedding("transformer.wte.weight", V);
-    embedding("transformer.wpe.weight", src.maxPositions);
-    const qkvAxis = headsAxis(A);
-    const qkScale = wider ? Math.pow(n, -0.25) : 1; // logits q.k/sqrt(n d) keep their scale
-    const scales = [qkScale, qkScale, 1];
-    for (let i = 0; i < src.numLayers; i++) {
-      const p = `transformer.h.${i}.`;
-      norm(p + "ln_1.weight"), norm(p + "ln_1.bias");
-      // Fused c_attn [E, 3A]: split into q, k, v; tile each; re-fuse in HF order.
-      const parts = ["q", "k", "v"].map((_, j): LinearTiling => ({
-        layout: "in_out",
-        out: qkvAxis,
-        in: hidden,
-        scale: scales[j],
-      }));
-      const cattn = p + "attn.c_attn.weight";
-      put({
-        name: cattn,
-        source: cattn,
-        shape: [n * E, 3 * qkvAxis.length],
-        tiling: { layout: "in_out", out: concatAxes([qkvAxis, qkvAxis, qkvAxis]), in: hidden },
-        make: (w) =>
-          concatCols(parts.map((t, j) => {
-            const piece = sliceCols(w, j * A, A);
-            const noise = noiseSource(o.seed, `${cattn}/${"qkv"[j]}`, piece.data.length, o.snrDb);
-            return tileLinear(piece, t, fill, noise);
-          })),
-      });
-      const cattnB = p + "attn.c_attn.bias";
-      put({
-        name: cattnB,
-        source: cattnB,
-        shape: [3 * qkvAxis.length],
-        make: (b) =>
-          concat1d(
-            [0, 1, 2].map((j) =>
-              tileVector(hostTensor([A], b.data.slice(j * A, (j + 1) * A)), qkvAxis, scales[j])
-            ),
-          ),
-      });
-      linear(p + "attn.c_proj.weight", p + "attn.c_proj.weight", {
-        layout: "in_out",
-        out: hidden,
-        in: headsAxis(A),
-      });
-      vector(p + "attn.c_proj.bias", p + "attn.c_proj.bias", hidden);
-      norm(p + "ln_2.weight"), norm(p + "ln_2.bias");
-      linear(p + "mlp.c_fc.weight", p + "mlp.c_fc.weight", {
-        layout: "in_out",
-        out: ffnOut,
-        in: hidden,
-      });
-      vector(p + "mlp.c_fc.bias", p + "mlp.c_fc.bias", ffnOut);
-      linear(p + "mlp.c_proj.weight", p + "mlp.c_proj.weight", {
-        layout: "in_out",
-        out: hidden,
-        in: repeatAxis(F, m),
-      });
-      vector(p + "mlp.c_proj.bias", p + "mlp.c_proj.bias", hidden);
-    }
-    norm("transformer.ln_f.weight", fold), norm("transformer.ln_f.bias", fold);
-  } else {
-    embedding("model.embed_tokens.weight", V);
-    const H = src.numHeads, Hkv = src.numKvHeads;
-    // "more": new head h + kH copies head h; one KV head (MQA) stays one head,
-    // tiled only along the input. "wider": RoPE-aware placement (see ropeWideAxis).
-    const qAxis = wider ? ropeWideAxis(H, d, n, 1) : repeatAxis(A, n);
-    const kAxis = wider ? ropeWideAxis(Hkv, d, n, n) : repeatAxis(K, isMqa(src) ? 1 : n);
-    const vAxis = wider ? groupRepeatAxis(K, n, d) : repeatAxis(K, isMqa(src) ? 1 : n);
-    // Scores q'.k'/sqrt(n d) = sqrt(n) q.k/sqrt(n d) = q.k/sqrt(d).
-    const qScale = wider ? Math.sqrt(n) : 1;
-    for (let i = 0; i < src.numLayers; i++) {
-      const p = `model.layers.${i}.`;
-      norm(p + "input_layernorm.weight");
-      const lin = (s: string, out: AxisMap, inn: AxisMap, scale = 1) =>
-        linear(p + s, p + s, { layout: "out_in", out, in: inn, scale });
-      lin("self_attn.q_proj.weight", qAxis, hidden, qScale);
-      lin("self_attn.k_proj.weight", kAxis, hidden);
-      lin("self_attn.v_proj.weight", vAxis, hidden);
-      lin("self_attn.o_proj.weight", hidden, headsAxis(A));
-      norm(p + "post_attention_layernorm.weight");
-      lin("mlp.gate_proj.weight", ffnOut, hidden);
-      lin("mlp.up_proj.weight", ffnOut, hidden);
-      lin("mlp.down_proj.weight", hidden, repeatAxis(F, m));
-    }
-    norm("model.norm.weight", fold);
+/**
+ * GPT-2's fused c_attn ([E, 3A] weight, [3A] bias): split into q, k, v, tile
+ * each with its own scale and noise stream, re-fuse in HF order.
+ */
+function gpt2FusedAttention(b: PlanBuilder, prefix: string, qkvAxis: AxisMap, scales: number[]) {
+  const { fill, o, n, E, hidden } = b;
+  const A = attnWidth(b.src);
+  const parts = ["q", "k", "v"].map((_, j): LinearTiling => ({
+    layout: "in_out",
+    out: qkvAxis,
+    in: hidden,
+    scale: scales[j],
+  }));
+  const cattn = prefix + "attn.c_attn.weight";
+  b.put({
+    name: cattn,
+    source: cattn,
+    shape: [n * E, 3 * qkvAxis.length],
+    tiling: { layout: "in_out", out: concatAxes([qkvAxis, qkvAxis, qkvAxis]), in: hidden },
+    make: (w) =>
+      concatCols(parts.map((t, j) => {
+        const piece = sliceCols(w, j * A, A);
+        const noise = noiseSource(o.seed, `${cattn}/${"qkv"[j]}`, piece.data.length, o.snrDb);
+        return tileLinear(piece, t, fill, noise);
+      })),
+  });
+  const cattnB = prefix + "attn.c_attn.bias";
+  b.put({
+    name: cattnB,
+    source: cattnB,
+    shape: [3 * qkvAxis.length],
+    make: (bias) =>
+      concat1d(
+        [0, 1, 2].map((j) =>
+          tileVector(hostTensor([A], bias.data.slice(j * A, (j + 1) * A)), qkvAxis, scales[j])
+        ),
+      ),
+  });
+}
+
+/** GPT-2 width rules: embeddings, every layer, and the final norm (carrying `fold`). */
+function gpt2Plans(b: PlanBuilder, fold: number): void {
+  const { src, n, hidden, ffnOut } = b;
+  b.embedding("transformer.wte.weight", src.vocabSize);
+  b.embedding("transformer.wpe.weight", src.maxPositions);
+  const A = attnWidth(src);
+  const qkvAxis = b.headsAxis(A);
+  const qkScale = b.wider ? Math.pow(n, -0.25) : 1; // logits q.k/sqrt(n d) keep their scale
+  const scales = [qkScale, qkScale, 1];
+  for (let i = 0; i < src.numLayers; i++) {
+    const p = `transformer.h.${i}.`;
+    b.norm(p + "ln_1.weight"), b.norm(p + "ln_1.bias");
+    gpt2FusedAttention(b, p, qkvAxis, scales);
+    const lin = (s: string, out: AxisMap, inn: AxisMap) =>
+      b.linear(p + s, p + s, { layout: "in_out", out, in: inn });
+    lin("attn.c_proj.weight", hidden, b.headsAxis(A));
+    b.vector(p + "attn.c_proj.bias", hidden);
+    b.norm(p + "ln_2.weight"), b.norm(p + "ln_2.bias");
+    lin("mlp.c_fc.weight", ffnOut, hidden);
+    b.vector(p + "mlp.c_fc.bias", ffnOut);
+    lin("mlp.c_proj.weight", hidden, b.ffnIn());
+    b.vector(p + "mlp.c_proj.bias", hidden);
   }
-  if (!cfg.tieWordEmbeddings) {
-    // Untied head: T_{1,n}(U)/n (or of the embedding, when the source was tied).
-    const embed = src.family === "gpt2" ? "transformer.wte.weight" : "model.embed_tokens.weight";
-    linear("lm_head.weight", src.tieWordEmbeddings ? embed : "lm_head.weight", {
-      layout: "out_in",
-      out: repeatAxis(V, 1),
-      in: hidden,
-    });
+  b.norm("transformer.ln_f.weight", fold), b.norm("transformer.ln_f.bias", fold);
+}
+
+/** Llama width rules: embedding, every layer, and the final norm (carrying `fold`). */
+function llamaPlans(b: PlanBuilder, fold: number): void {
+  const { src, n, hidden, ffnOut, wider } = b;
+  b.embedding("model.embed_tokens.weight", src.vocabSize);
+  const A = attnWidth(src), K = kvWidth(src), d = src.headDim;
+  const H = src.numHeads, Hkv = src.numKvHeads;
+  // "more": new head h + kH copies head h; one KV head (MQA) stays one head,
+  // tiled only along the input. "wider": RoPE-aware placement (see ropeWideAxis).
+  const qAxis = wider ? ropeWideAxis(H, d, n, 1) : repeatAxis(A, n);
+  const kAxis = wider ? ropeWideAxis(Hkv, d, n, n) : repeatAxis(K, isMqa(src) ? 1 : n);
+  const vAxis = wider ? groupRepeatAxis(K, n, d) : repeatAxis(K, isMqa(src) ? 1 : n);
+  // Scores q'.k'/sqrt(n d) = sqrt(n) q.k/sqrt(n d) = q.k/sqrt(d).
+  const qScale = wider ? Math.sqrt(n) : 1;
+  for (let i = 0; i < src.numLayers; i++) {
+    const p = `model.layers.${i}.`;
+    b.norm(p + "input_layernorm.weight");
+    const lin = (s: string, out: AxisMap, inn: AxisMap, scale = 1) =>
+      b.linear(p + s, p + s, { layout: "out_in", out, in: inn, scale });
+    lin("self_attn.q_proj.weight", qAxis, hidden, qScale);
+    lin("self_attn.k_proj.weight", kAxis, hidden);
+    lin("self_attn.v_proj.weight", vAxis, hidden);
+    lin("self_attn.o_proj.weight", hidden, b.headsAxis(A));
+    b.norm(p + "post_attention_layernorm.weight");
+    lin("mlp.gate_proj.weight", ffnOut, hidden);
+    lin("mlp.up_proj.weight", ffnOut, hidden);
+    lin("mlp.down_proj.weight", hidden, b.ffnIn());
   }
-  // Depth: every layer of the K*L-layer clone from its source layer's plan.
-  const all = deepenPlans(byName, src, o.depth, o.depthMode);
-  const tensors = paramSpecs(cfg).map((spec) => {
-    const t = all.get(spec.name);
+  b.norm("model.norm.weight", fold);
+}
+
+/** Untied head: T_{1,n}(U)/n (or of the embedding, when the source was tied). */
+function untiedHeadPlan(b: PlanBuilder): void {
+  const { src } = b;
+  const embed = src.family === "gpt2" ? "transformer.wte.weight" : "model.embed_tokens.weight";
+  b.linear("lm_head.weight", src.tieWordEmbeddings ? embed : "lm_head.weight", {
+    layout: "out_in",
+    out: repeatAxis(src.vocabSize, 1),
+    in: b.hidden,
+  });
+}
+
+/** The plans in `paramSpecs(cfg)` order; a missing rule or a wrong shape is a bug here. */
+function plansInSpecOrder(plans: Map<string, TensorPlan>, cfg: ModelConfig): TensorPlan[] {
+  return paramSpecs(cfg).map((spec) => {
+    const t = plans.get(spec.name);
     if (!t) throw new Error(`clone plan: no rule for tensor ${spec.name}`);
     if (t.shape.join() !== spec.shape.join()) {
       throw new Error(
@@ -249,7 +288,37 @@ export function planClone(src: ModelConfig, opts: CloneOptions): ClonePlan {
     }
     return t;
   });
-  return { source: src, config: cfg, options: o, tensors };
+}
+
+/**
+ * Builds the clone plan; validates the options (throws one-line errors).
+ * Width rules run per source layer; depth growth (lib/clone/depth.ts) then
+ * maps every clone layer to its source layer's plan.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { planClone } from "./plan.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * const plan = planClone(PRESETS.tiny, { width: 2, variant: "symmetric" });
+ * assert.equal(plan.config.hiddenSize, 2 * PRESETS.tiny.hiddenSize);
+ * const wte = plan.tensors.find((t) => t.name === "transformer.wte.weight")!;
+ * assert.deepEqual(wte.shape, [256, 128]);
+ * assert.equal(wte.source, "transformer.wte.weight");
+ * ```
+ */
+export function planClone(src: ModelConfig, opts: CloneOptions): ClonePlan {
+  const o = validateCloneOptions(src, opts);
+  const cfg = cloneConfig(src, o);
+  const b = new PlanBuilder(src, o);
+  // Tied source and "fold-norm": the final norm carries the 1/n.
+  const fold = src.tieWordEmbeddings && cfg.tieWordEmbeddings ? o.width : 1;
+  if (src.family === "gpt2") gpt2Plans(b, fold);
+  else llamaPlans(b, fold);
+  if (!cfg.tieWordEmbeddings) untiedHeadPlan(b);
+  // Depth: every layer of the K*L-layer clone from its source layer's plan.
+  const all = deepenPlans(b.plans, src, o.depth, o.depthMode);
+  return { source: src, config: cfg, options: o, tensors: plansInSpecOrder(all, cfg) };
 }
 
 /**
@@ -258,10 +327,13 @@ export function planClone(src: ModelConfig, opts: CloneOptions): ClonePlan {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cloneParams } from "./plan.ts";
  * import { PRESETS } from "../model/config.ts";
  * import { initParams } from "../model/params.ts";
  * const { config, params } = cloneParams(PRESETS.tiny, initParams(PRESETS.tiny, 0), { width: 2 });
+ * assert.equal(config.hiddenSize, 128);
+ * assert.deepEqual(params.get("transformer.wte.weight")?.shape, [256, 128]);
  * ```
  */
 export function cloneParams(

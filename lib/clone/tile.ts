@@ -40,8 +40,9 @@ function axis(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { repeatAxis } from "./tile.ts";
- * repeatAxis(3, 2).table; // [0, 1, 2, 3, 4, 5]
+ * assert.deepEqual([...repeatAxis(3, 2).table], [0, 1, 2, 3, 4, 5]);
  * ```
  */
 export function repeatAxis(L: number, copies: number): AxisMap {
@@ -54,8 +55,10 @@ export function repeatAxis(L: number, copies: number): AxisMap {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { groupRepeatAxis } from "./tile.ts";
- * groupRepeatAxis(4, 2, 2).table; // copy 0: [0, 1, 4, 5], copy 1: [2, 3, 6, 7]
+ * // copy 0 of [0, 1, 2, 3] lands on [0, 1, 4, 5], copy 1 on [2, 3, 6, 7]
+ * assert.deepEqual([...groupRepeatAxis(4, 2, 2).table], [0, 1, 4, 5, 2, 3, 6, 7]);
  * ```
  */
 export function groupRepeatAxis(L: number, copies: number, g: number): AxisMap {
@@ -75,8 +78,10 @@ export function groupRepeatAxis(L: number, copies: number, g: number): AxisMap {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ropeWideAxis } from "./tile.ts";
- * ropeWideAxis(1, 2, 2, 1).table; // [0, 2]: component 0 -> 0, component 1 (= 0 + d/2) -> 0 + D/2
+ * // component 0 -> 0, component 1 (= 0 + d/2) -> 0 + D/2
+ * assert.deepEqual([...ropeWideAxis(1, 2, 2, 1).table], [0, 2]);
  * ```
  */
 export function ropeWideAxis(heads: number, d: number, n: number, copies: number): AxisMap {
@@ -94,8 +99,9 @@ export function ropeWideAxis(heads: number, d: number, n: number, copies: number
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { concatAxes, repeatAxis } from "./tile.ts";
- * concatAxes([repeatAxis(2, 2), repeatAxis(2, 2)]).length; // 8
+ * assert.equal(concatAxes([repeatAxis(2, 2), repeatAxis(2, 2)]).length, 8);
  * ```
  */
 export function concatAxes(parts: AxisMap[]): AxisMap {
@@ -154,9 +160,13 @@ function hashName(s: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { noiseSource } from "./tile.ts";
- * const noise = noiseSource(0, "w", 4, 10);
- * const n = noise(0, 0, 1); // 4 values with mean square ~ 0.1
+ * const noise = noiseSource(0, "w", 4, 10); // 10 dB below a reference power of 1
+ * const n = noise(0, 0, 1);
+ * assert.equal(n.length, 4);
+ * assert.deepEqual(noise(0, 0, 1), n); // kept for the same output copy and pair
+ * assert.deepEqual(noiseSource(0, "w", 4, 10)(0, 0, 1), n); // seeded by (seed, name)
  * ```
  */
 export function noiseSource(seed: number, name: string, size: number, snrDb: number): NoiseFn {
@@ -195,12 +205,15 @@ function runStart(map: AxisMap, c: number): number {
  *
  * @example
  * ```ts
- * import { repeatAxis, tileLinear, noiseSource } from "./tile.ts";
+ * import assert from "node:assert/strict";
+ * import { noiseSource, repeatAxis, tileLinear } from "./tile.ts";
  * import { symmetric } from "./variants.ts";
  * import { hostTensor } from "../tensor_map.ts";
  * const w = hostTensor([1, 1], new Float32Array([2]));
  * const t = tileLinear(w, { layout: "out_in", out: repeatAxis(1, 2), in: repeatAxis(1, 2) }, symmetric,
- *   noiseSource(0, "w", 1, 10)); // [[1, 1], [1, 1]]
+ *   noiseSource(0, "w", 1, 10));
+ * assert.deepEqual(t.shape, [2, 2]);
+ * assert.deepEqual([...t.data], [1, 1, 1, 1]); // each input copy carries W / 2
  * ```
  */
 export function tileLinear(
@@ -256,9 +269,11 @@ export function tileLinear(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { repeatAxis, tileVector } from "./tile.ts";
  * import { hostTensor } from "../tensor_map.ts";
- * tileVector(hostTensor([2], new Float32Array([1, 2])), repeatAxis(2, 2)); // [1, 2, 1, 2]
+ * const v = tileVector(hostTensor([2], new Float32Array([1, 2])), repeatAxis(2, 2));
+ * assert.deepEqual([...v.data], [1, 2, 1, 2]);
  * ```
  */
 export function tileVector(v: HostTensor, map: AxisMap, scale = 1): HostTensor {
@@ -281,9 +296,10 @@ export function tileVector(v: HostTensor, map: AxisMap, scale = 1): HostTensor {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tileNorm } from "./tile.ts";
  * import { hostTensor } from "../tensor_map.ts";
- * tileNorm(hostTensor([1], new Float32Array([4])), 2, 2); // [2, 2]
+ * assert.deepEqual([...tileNorm(hostTensor([1], new Float32Array([4])), 2, 2).data], [2, 2]);
  * ```
  */
 export function tileNorm(v: HostTensor, n: number, divide = 1): HostTensor {
@@ -297,9 +313,12 @@ export function tileNorm(v: HostTensor, n: number, divide = 1): HostTensor {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tileEmbedding } from "./tile.ts";
  * import { hostTensor } from "../tensor_map.ts";
- * tileEmbedding(hostTensor([1, 2], new Float32Array([1, 2])), 2); // [[1, 2, 1, 2]]
+ * const e = tileEmbedding(hostTensor([1, 2], new Float32Array([1, 2])), 2);
+ * assert.deepEqual(e.shape, [1, 4]);
+ * assert.deepEqual([...e.data], [1, 2, 1, 2]);
  * ```
  */
 export function tileEmbedding(e: HostTensor, n: number): HostTensor {

@@ -46,9 +46,12 @@ export interface BpeTrainResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { byteSymbols } from "./bpe_train.ts";
  * const sym = byteSymbols();
- * sym[0]; // { byte: 33, char: "!" }
+ * assert.equal(sym.length, 256);
+ * assert.deepEqual(sym[0], { byte: 33, char: "!" });
+ * assert.deepEqual(sym[188], { byte: 0, char: "\u0100" });
  * ```
  */
 export function byteSymbols(): { byte: number; char: string }[] {
@@ -112,26 +115,8 @@ class PairHeap {
 
 const PAIR = 1 << 16; // pair key = left * PAIR + right; ids stay below 2^16
 
-/**
- * Trains a byte-level BPE on `text` (one stream, split by the GPT-2
- * pre-tokenizer regex) and returns Hugging Face tokenizer files.
- *
- * @example
- * ```ts
- * import { trainBpe } from "./bpe_train.ts";
- * const r = trainBpe("the cat sat on the mat. the end.", { vocabSize: 260 });
- * r.merges[0]; // "a t" (3 times, tied with "h e": the smaller ids win)
- * ```
- */
-export function trainBpe(text: string, opts: BpeTrainOptions): BpeTrainResult {
-  const specials = opts.specialTokens ?? ["<|endoftext|>"];
-  const minFrequency = opts.minFrequency ?? 2;
-  const target = opts.vocabSize - specials.length;
-  if (!Number.isInteger(opts.vocabSize) || target <= 256 || opts.vocabSize > PAIR) {
-    throw new RangeError(
-      `vocabSize = ${opts.vocabSize}; use an integer in [${257 + specials.length}, ${PAIR}]`,
-    );
-  }
+/** Distinct pre-token pieces of `text` and how often each occurs (first-seen order). */
+function countPieces(text: string): { counts: Map<string, number>; total: number } {
   const pre = new ByteLevelPreTokenizer({
     type: "ByteLevel",
     add_prefix_space: false,
@@ -139,36 +124,92 @@ export function trainBpe(text: string, opts: BpeTrainOptions): BpeTrainResult {
     use_regex: true,
   });
   const pieces = pre.pre_tokenize_text(text);
-  const pieceCounts = new Map<string, number>();
-  for (const p of pieces) pieceCounts.set(p, (pieceCounts.get(p) ?? 0) + 1);
+  const counts = new Map<string, number>();
+  for (const p of pieces) counts.set(p, (counts.get(p) ?? 0) + 1);
+  return { counts, total: pieces.length };
+}
 
-  const tokens: string[] = byteSymbols().map((s) => s.char);
-  const idOf = new Map<string, number>(tokens.map((t, i) => [t, i]));
-  const words: number[][] = [];
-  const freq: number[] = [];
-  for (const [piece, c] of pieceCounts) {
-    words.push([...piece].map((ch) => idOf.get(ch)!));
-    freq.push(c);
+/**
+ * The training state: every distinct piece as a word of symbol ids with its
+ * frequency, the count of every adjacent pair, and which words hold it.
+ */
+class MergeState {
+  readonly words: number[][] = [];
+  readonly freq: number[] = [];
+  readonly pairCount = new Map<number, number>();
+  readonly where = new Map<number, Set<number>>();
+
+  constructor(pieceCounts: Map<string, number>, idOf: Map<string, number>) {
+    for (const [piece, c] of pieceCounts) {
+      this.words.push([...piece].map((ch) => idOf.get(ch)!));
+      this.freq.push(c);
+    }
+    for (let w = 0; w < this.words.length; w++) this.addPairs(w, 1);
   }
-  const pairCount = new Map<number, number>();
-  const where = new Map<number, Set<number>>();
-  const addPairs = (w: number, sign: number, touched?: Set<number>) => {
-    const word = words[w], c = freq[w] * sign;
+
+  /** Adds (sign 1) or removes (sign -1) the pairs of word `w`, noting their keys in `touched`. */
+  addPairs(w: number, sign: number, touched?: Set<number>): void {
+    const word = this.words[w], c = this.freq[w] * sign;
     for (let i = 0; i + 1 < word.length; i++) {
       const k = word[i] * PAIR + word[i + 1];
-      pairCount.set(k, (pairCount.get(k) ?? 0) + c);
+      this.pairCount.set(k, (this.pairCount.get(k) ?? 0) + c);
       touched?.add(k);
       if (sign > 0) {
-        let s = where.get(k);
-        if (!s) where.set(k, s = new Set());
+        let s = this.where.get(k);
+        if (!s) this.where.set(k, s = new Set());
         s.add(w);
       }
     }
-  };
-  for (let w = 0; w < words.length; w++) addPairs(w, 1);
+  }
+
+  /**
+   * Replaces pair (a, b) by `id` in every word that holds it and returns the
+   * keys whose counts changed. The merged pair's word set is dropped.
+   */
+  merge(key: number, id: number): Set<number> {
+    const a = Math.floor(key / PAIR), b = key % PAIR;
+    const touched = new Set<number>();
+    for (const w of this.where.get(key) ?? []) {
+      const word = this.words[w];
+      let has = false;
+      for (let i = 0; i + 1 < word.length && !has; i++) has = word[i] === a && word[i + 1] === b;
+      if (!has) continue;
+      this.addPairs(w, -1, touched);
+      const out: number[] = [];
+      for (let i = 0; i < word.length; i++) {
+        if (i + 1 < word.length && word[i] === a && word[i + 1] === b) out.push(id), i++;
+        else out.push(word[i]);
+      }
+      this.words[w] = out;
+      this.addPairs(w, 1, touched);
+    }
+    this.where.delete(key);
+    return touched;
+  }
+
+  /** Tokens the pieces split into now, counted with repetition. */
+  tokenCount(): number {
+    let total = 0;
+    for (let w = 0; w < this.words.length; w++) total += this.words[w].length * this.freq[w];
+    return total;
+  }
+}
+
+/**
+ * Merges the most frequent pair (ties: the smaller key) until `tokens` holds
+ * `target` symbols, no pair is left, or the best pair is rarer than
+ * `minFrequency`. Grows `tokens` and `idOf`; returns the merges in rank order.
+ */
+function learnMerges(
+  state: MergeState,
+  tokens: string[],
+  idOf: Map<string, number>,
+  target: number,
+  minFrequency: number,
+): string[] {
+  const { pairCount, where } = state;
   const heap = new PairHeap();
   for (const [k, c] of pairCount) heap.push(c, k);
-
   const merges: string[] = [];
   while (tokens.length < target && heap.size > 0) {
     const [count, key] = heap.pop();
@@ -183,31 +224,17 @@ export function trainBpe(text: string, opts: BpeTrainOptions): BpeTrainResult {
       idOf.set(merged, id);
     }
     merges.push(`${tokens[a]} ${tokens[b]}`);
-    const touched = new Set<number>();
-    for (const w of where.get(key) ?? []) {
-      const word = words[w];
-      let has = false;
-      for (let i = 0; i + 1 < word.length && !has; i++) has = word[i] === a && word[i + 1] === b;
-      if (!has) continue;
-      addPairs(w, -1, touched);
-      const out: number[] = [];
-      for (let i = 0; i < word.length; i++) {
-        if (i + 1 < word.length && word[i] === a && word[i + 1] === b) out.push(id), i++;
-        else out.push(word[i]);
-      }
-      words[w] = out;
-      addPairs(w, 1, touched);
-    }
-    where.delete(key);
-    for (const k of touched) {
+    for (const k of state.merge(key, id)) {
       const c = pairCount.get(k)!;
       if (c > 0) heap.push(c, k);
       else pairCount.delete(k), where.delete(k);
     }
   }
+  return merges;
+}
 
-  let total = 0;
-  for (let w = 0; w < words.length; w++) total += words[w].length * freq[w];
+/** tokenizer.json of a byte-level BPE: vocabulary, merges, specials appended after it. */
+function tokenizerJsonOf(tokens: string[], merges: string[], specials: string[]): string {
   const vocab: Record<string, number> = {};
   tokens.forEach((t, i) => (vocab[t] = i));
   const added = specials.map((content, i) => ({
@@ -242,6 +269,11 @@ export function trainBpe(text: string, opts: BpeTrainOptions): BpeTrainResult {
       merges,
     },
   };
+  return JSON.stringify(json) + "\n";
+}
+
+/** tokenizer_config.json: the first special token is both BOS and EOS. */
+function tokenizerConfigJsonOf(specials: string[]): string {
   const config = {
     tokenizer_class: "PreTrainedTokenizerFast",
     bos_token: specials[0] ?? null,
@@ -249,12 +281,43 @@ export function trainBpe(text: string, opts: BpeTrainOptions): BpeTrainResult {
     clean_up_tokenization_spaces: false,
     model_max_length: 1_000_000,
   };
+  return JSON.stringify(config, null, 2) + "\n";
+}
+
+/**
+ * Trains a byte-level BPE on `text` (one stream, split by the GPT-2
+ * pre-tokenizer regex) and returns Hugging Face tokenizer files.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainBpe } from "./bpe_train.ts";
+ * const r = trainBpe("the cat sat on the mat. the end.", { vocabSize: 260 });
+ * // "a t" occurs 3 times, tied with "h e": the smaller ids win.
+ * assert.equal(r.merges[0], "a t");
+ * assert.equal(r.vocabSize, 260);
+ * ```
+ */
+export function trainBpe(text: string, opts: BpeTrainOptions): BpeTrainResult {
+  const specials = opts.specialTokens ?? ["<|endoftext|>"];
+  const minFrequency = opts.minFrequency ?? 2;
+  const target = opts.vocabSize - specials.length;
+  if (!Number.isInteger(opts.vocabSize) || target <= 256 || opts.vocabSize > PAIR) {
+    throw new RangeError(
+      `vocabSize = ${opts.vocabSize}; use an integer in [${257 + specials.length}, ${PAIR}]`,
+    );
+  }
+  const pieces = countPieces(text);
+  const tokens: string[] = byteSymbols().map((s) => s.char);
+  const idOf = new Map<string, number>(tokens.map((t, i) => [t, i]));
+  const state = new MergeState(pieces.counts, idOf);
+  const merges = learnMerges(state, tokens, idOf, target, minFrequency);
   return {
-    tokenizerJson: JSON.stringify(json) + "\n",
-    tokenizerConfigJson: JSON.stringify(config, null, 2) + "\n",
+    tokenizerJson: tokenizerJsonOf(tokens, merges, specials),
+    tokenizerConfigJson: tokenizerConfigJsonOf(specials),
     merges,
     vocabSize: tokens.length + specials.length,
-    pieces: pieces.length,
-    tokens: total,
+    pieces: pieces.total,
+    tokens: state.tokenCount(),
   };
 }

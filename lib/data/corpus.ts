@@ -18,8 +18,9 @@ export type { Split } from "./brown.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SPLITS } from "./corpus.ts";
- * for (const split of SPLITS) console.log(split);
+ * assert.deepEqual(SPLITS, ["train", "validation", "test"]);
  * ```
  */
 export const SPLITS: readonly Split[] = ["train", "validation", "test"];
@@ -29,8 +30,9 @@ export const SPLITS: readonly Split[] = ["train", "validation", "test"];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DOCUMENT_SEPARATOR } from "./corpus.ts";
- * const stream = ["doc one", "doc two"].join(DOCUMENT_SEPARATOR);
+ * assert.equal(["doc one", "doc two"].join(DOCUMENT_SEPARATOR), "doc one\n\ndoc two");
  * ```
  */
 export const DOCUMENT_SEPARATOR = "\n\n";
@@ -41,8 +43,13 @@ export const DOCUMENT_SEPARATOR = "\n\n";
  *
  * @example
  * ```ts
- * import { TXT_CHUNKS } from "./corpus.ts";
- * console.log(TXT_CHUNKS); // 20
+ * import assert from "node:assert/strict";
+ * import { loadCorpus, TXT_CHUNKS } from "./corpus.ts";
+ * const dir = await Deno.makeTempDir();
+ * const lines = Array.from({ length: 200 }, (_, i) => `line ${i}`);
+ * await Deno.writeTextFile(`${dir}/book.txt`, lines.join("\n"));
+ * assert.equal(loadCorpus(`${dir}/book.txt`).documents.length, TXT_CHUNKS);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export const TXT_CHUNKS = 20;
@@ -52,8 +59,10 @@ export const TXT_CHUNKS = 20;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type CorpusDocument, loadCorpus } from "./corpus.ts";
- * const doc: CorpusDocument = loadCorpus().documents[8]; // split "validation"
+ * const doc: CorpusDocument = loadCorpus().documents[8];
+ * assert.equal(doc.split, "validation");
  * ```
  */
 export interface CorpusDocument {
@@ -68,9 +77,10 @@ export interface CorpusDocument {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type Corpus, loadCorpus } from "./corpus.ts";
  * const corpus: Corpus = loadCorpus("brown");
- * corpus.splits.test.length; // 50
+ * assert.equal(corpus.splits.test.length, 50);
  * ```
  */
 export interface Corpus {
@@ -160,9 +170,15 @@ function rawDocuments(source: string): { id: string; text: string }[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadCorpus } from "./corpus.ts";
- * const brown = loadCorpus(); // 400 / 50 / 50 documents
- * // loadCorpus("notes/") makes every notes/*.txt a document.
+ * const brown = loadCorpus();
+ * assert.deepEqual(Object.values(brown.splits).map((s) => s.length), [400, 50, 50]);
+ * // A folder makes every .txt in it a document.
+ * const dir = await Deno.makeTempDir();
+ * for (let i = 0; i < 10; i++) await Deno.writeTextFile(`${dir}/note${i}.txt`, `note ${i}`);
+ * assert.equal(loadCorpus(dir).documents.length, 10);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function loadCorpus(source: string = "brown"): Corpus {
@@ -188,9 +204,11 @@ export function loadCorpus(source: string = "brown"): Corpus {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadCorpus, tokenizeSplits } from "./corpus.ts";
  * import { byteTokenizer } from "./tokenizer.ts";
  * const { train, validation } = tokenizeSplits(loadCorpus(), byteTokenizer);
+ * assert.ok(train.length > 5 * validation.length); // 400 training documents against 50
  * ```
  */
 export function tokenizeSplits(corpus: Corpus, tokenizer: Tokenizer): Record<Split, Int32Array> {

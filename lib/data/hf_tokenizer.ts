@@ -19,8 +19,10 @@ import type { Tokenizer, TokenizerInfo } from "./tokenizer.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TOKENIZER_JSON } from "./hf_tokenizer.ts";
- * const path = `runs/ckpt/${TOKENIZER_JSON}`;
+ * assert.equal(TOKENIZER_JSON, "tokenizer.json");
+ * assert.ok(Deno.statSync(`tests/fixtures/gpt2-mini/${TOKENIZER_JSON}`).isFile);
  * ```
  */
 export const TOKENIZER_JSON = "tokenizer.json";
@@ -29,8 +31,9 @@ export const TOKENIZER_JSON = "tokenizer.json";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TOKENIZER_CONFIG_JSON } from "./hf_tokenizer.ts";
- * const path = `runs/ckpt/${TOKENIZER_CONFIG_JSON}`;
+ * assert.equal(TOKENIZER_CONFIG_JSON, "tokenizer_config.json");
  * ```
  */
 export const TOKENIZER_CONFIG_JSON = "tokenizer_config.json";
@@ -41,8 +44,9 @@ export const TOKENIZER_CONFIG_JSON = "tokenizer_config.json";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TOKENIZER_FILES } from "./hf_tokenizer.ts";
- * TOKENIZER_FILES.includes("merges.txt"); // true
+ * assert.ok(TOKENIZER_FILES.includes("merges.txt"));
  * ```
  */
 export const TOKENIZER_FILES = [
@@ -71,8 +75,13 @@ const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readTokenizerFiles } from "./hf_tokenizer.ts";
- * const files = await readTokenizerFiles("runs/ckpt"); // null for a byte-level checkpoint
+ * const files = await readTokenizerFiles("tests/fixtures/gpt2-mini");
+ * assert.deepEqual(Object.keys(files ?? {}), ["tokenizer.json", "tokenizer_config.json"]);
+ * const empty = await Deno.makeTempDir(); // e.g. a byte-level checkpoint
+ * assert.equal(await readTokenizerFiles(empty), null);
+ * await Deno.remove(empty);
  * ```
  */
 export async function readTokenizerFiles(dir: string): Promise<TokenizerFiles | null> {
@@ -148,9 +157,10 @@ function parseTokenizerJson(files: TokenizerFiles, where: string) {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hfTokenizerInfo } from "./hf_tokenizer.ts";
  * const json = Deno.readFileSync("tests/fixtures/gpt2-mini/tokenizer.json");
- * hfTokenizerInfo({ "tokenizer.json": json }).vocabSize; // 280
+ * assert.equal(hfTokenizerInfo({ "tokenizer.json": json }).vocabSize, 280);
  * ```
  */
 export function hfTokenizerInfo(files: TokenizerFiles, where = "tokenizer"): TokenizerInfo {
@@ -164,10 +174,11 @@ export function hfTokenizerInfo(files: TokenizerFiles, where = "tokenizer"): Tok
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hfTokenizer } from "./hf_tokenizer.ts";
  * const json = Deno.readFileSync("tests/fixtures/gpt2-mini/tokenizer.json");
  * const tok = hfTokenizer({ "tokenizer.json": json }, "gpt2-mini");
- * tok.decode(tok.encode("the cat")); // "the cat"
+ * assert.equal(tok.decode(tok.encode("the cat")), "the cat");
  * ```
  */
 export function hfTokenizer(files: TokenizerFiles, where = "tokenizer"): Tokenizer {
@@ -252,8 +263,10 @@ function byteLevelLengths(json: Record<string, unknown>, vocabSize: number): Int
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadHfTokenizer } from "./hf_tokenizer.ts";
  * const tok = await loadHfTokenizer("tests/fixtures/gpt2-mini");
+ * assert.equal(tok.info.vocabSize, 280);
  * ```
  */
 export async function loadHfTokenizer(path: string): Promise<Tokenizer> {

@@ -13,8 +13,10 @@ import { makeRng, type Rng } from "../rng.ts";
  *
  * @example
  * ```ts
- * import type { SamplerOptions } from "./sampler.ts";
+ * import assert from "node:assert/strict";
+ * import { BatchSampler, type SamplerOptions } from "./sampler.ts";
  * const opts: SamplerOptions = { batchSize: 8, seqLen: 128, seed: 0 };
+ * assert.equal(new BatchSampler(new Int32Array(1000), opts).next().inputs.length, 8 * 128);
  * ```
  */
 export interface SamplerOptions {
@@ -28,9 +30,12 @@ export interface SamplerOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type Batch, fixedBatches } from "./sampler.ts";
- * const tokens = new Int32Array(100);
+ * const tokens = new Int32Array(100).map((_, i) => i);
  * const [batch]: Batch[] = fixedBatches(tokens, { batchSize: 2, seqLen: 8, count: 1 });
+ * assert.equal(batch.inputs.length, 16);
+ * assert.equal(batch.targets[0], batch.inputs[0] + 1); // targets are the next tokens
  * ```
  */
 export interface Batch {
@@ -47,9 +52,14 @@ export interface Batch {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BatchSampler, type SamplerState } from "./sampler.ts";
  * const s = new BatchSampler(new Int32Array(100), { batchSize: 2, seqLen: 8, seed: 3 });
- * const state: SamplerState = s.state(); // { seed: 3, step: 0, rng: [...] }
+ * s.next();
+ * const state: SamplerState = s.state();
+ * assert.equal(state.seed, 3);
+ * assert.equal(state.step, 1);
+ * assert.equal(state.rng.length, 4);
  * ```
  */
 export interface SamplerState {
@@ -93,6 +103,7 @@ function gather(tokens: Int32Array, starts: number[], seqLen: number): Batch {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BatchSampler } from "./sampler.ts";
  * const tokens = new Int32Array(1000).map((_, i) => i % 256);
  * const opts = { batchSize: 4, seqLen: 32, seed: 1 };
@@ -100,6 +111,7 @@ function gather(tokens: Int32Array, starts: number[], seqLen: number): Batch {
  * s.next();
  * const saved = JSON.stringify(s.state());
  * const resumed = BatchSampler.restore(tokens, opts, JSON.parse(saved));
+ * assert.deepEqual(resumed.next(), s.next()); // the resumed sampler draws the same batch
  * ```
  */
 export class BatchSampler {
@@ -164,9 +176,12 @@ export class BatchSampler {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fixedBatches } from "./sampler.ts";
  * const tokens = new Int32Array(1000).map((_, i) => i % 256);
  * const batches = fixedBatches(tokens, { batchSize: 4, seqLen: 32, count: 2 });
+ * assert.equal(batches.length, 2);
+ * assert.deepEqual(fixedBatches(tokens, { batchSize: 4, seqLen: 32, count: 2 }), batches);
  * ```
  */
 export function fixedBatches(

@@ -11,8 +11,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { unigramEntropy } from "./stats.ts";
- * unigramEntropy(new Int32Array([0, 1, 0, 1]), 256); // ln 2 ≈ 0.693
+ * const h = unigramEntropy(new Int32Array([0, 1, 0, 1]), 256);
+ * assert.ok(Math.abs(h - Math.LN2) < 1e-12); // two equally frequent ids: ln 2 nats
  * ```
  */
 export function unigramEntropy(tokens: Int32Array, vocabSize: number): number {

@@ -13,8 +13,10 @@
  *
  * @example
  * ```ts
- * import type { TokenizerInfo } from "./tokenizer.ts";
+ * import assert from "node:assert/strict";
+ * import { byteTokenizer, type TokenizerInfo } from "./tokenizer.ts";
  * const info: TokenizerInfo = { type: "byte", vocabSize: 256 };
+ * assert.deepEqual(byteTokenizer.info, info);
  * ```
  */
 export interface TokenizerInfo {
@@ -31,9 +33,10 @@ export interface TokenizerInfo {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { byteTokenizer, type Tokenizer } from "./tokenizer.ts";
  * const tok: Tokenizer = byteTokenizer;
- * tok.decode(tok.encode("hi")); // "hi"
+ * assert.equal(tok.decode(tok.encode("hi")), "hi");
  * ```
  */
 export interface Tokenizer {
@@ -55,8 +58,9 @@ export interface Tokenizer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { byteCount, byteTokenizer } from "./tokenizer.ts";
- * byteCount(byteTokenizer, byteTokenizer.encode("héllo")); // 6
+ * assert.equal(byteCount(byteTokenizer, byteTokenizer.encode("héllo")), 6);
  * ```
  */
 export function byteCount(tokenizer: Tokenizer, ids: ArrayLike<number>): number {
@@ -76,9 +80,11 @@ const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { byteTokenizer } from "./tokenizer.ts";
- * const ids = byteTokenizer.encode("héllo"); // 6 ids: "é" is two bytes
- * byteTokenizer.decode(ids); // "héllo"
+ * const ids = byteTokenizer.encode("héllo");
+ * assert.equal(ids.length, 6); // "é" is two bytes
+ * assert.equal(byteTokenizer.decode(ids), "héllo");
  * ```
  */
 export const byteTokenizer: Tokenizer = {
@@ -107,8 +113,10 @@ export const byteTokenizer: Tokenizer = {
  *
  * @example
  * ```ts
- * import { tokenizerFromInfo } from "./tokenizer.ts";
+ * import assert from "node:assert/strict";
+ * import { byteTokenizer, tokenizerFromInfo } from "./tokenizer.ts";
  * const tok = tokenizerFromInfo({ type: "byte", vocabSize: 256 });
+ * assert.equal(tok, byteTokenizer);
  * ```
  */
 export function tokenizerFromInfo(info: TokenizerInfo): Tokenizer {

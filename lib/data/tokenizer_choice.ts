@@ -26,9 +26,11 @@ const builtins = new Map<number, Tokenizer>();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { builtinBpe } from "./tokenizer_choice.ts";
  * const tok = builtinBpe(1024);
- * tok.info.vocabSize; // 1024
+ * assert.equal(tok.info.vocabSize, 1024);
+ * assert.equal(tok.decode(tok.encode("The jury said")), "The jury said");
  * ```
  */
 export function builtinBpe(vocabSize: number): Tokenizer {
@@ -51,8 +53,12 @@ export function builtinBpe(vocabSize: number): Tokenizer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveTokenizer } from "./tokenizer_choice.ts";
- * const tok = await resolveTokenizer("bpe-4096");
+ * import { byteTokenizer } from "./tokenizer.ts";
+ * assert.equal(await resolveTokenizer("byte"), byteTokenizer);
+ * await assert.rejects(resolveTokenizer("bpe-100"), /must be in \[258, 65536\]/);
+ * // "bpe-4096" trains (once, a few seconds) the built-in BPE; a path loads tokenizer.json.
  * ```
  */
 export async function resolveTokenizer(choice: string): Promise<Tokenizer> {

@@ -26,10 +26,11 @@ function checkToken(t: number, vocabSize: number): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { unigramLogProb } from "./baselines.ts";
- * const lp = unigramLogProb(new Int32Array([0, 0, 1]), 4); // p(0) = 3/7, p(1) = 2/7, p(2) = 1/7
- * await lp([{ context: new Int32Array([1]), continuation: new Int32Array([0, 2]) }]);
- * // [Math.log(3 / 7) + Math.log(1 / 7)]
+ * const lp = unigramLogProb(new Int32Array([0, 0, 1]), 4); // add-one: p(0) = 3/7, p(2) = 1/7
+ * const [ll] = await lp([{ context: new Int32Array([1]), continuation: new Int32Array([0, 2]) }]);
+ * assert.ok(Math.abs(ll - (Math.log(3 / 7) + Math.log(1 / 7))) < 1e-12);
  * ```
  */
 export function unigramLogProb(trainTokens: Int32Array, vocabSize: number): LogProbFn {
@@ -60,9 +61,11 @@ export function unigramLogProb(trainTokens: Int32Array, vocabSize: number): LogP
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { uniformLogProb } from "./baselines.ts";
  * const lp = uniformLogProb(256);
- * await lp([{ context: new Int32Array([1]), continuation: new Int32Array([2, 3]) }]); // [-2 * Math.log(256)]
+ * const lls = await lp([{ context: new Int32Array([1]), continuation: new Int32Array([2, 3]) }]);
+ * assert.deepEqual(lls, [-2 * Math.log(256)]);
  * ```
  */
 export function uniformLogProb(vocabSize: number): LogProbFn {

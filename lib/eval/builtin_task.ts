@@ -100,8 +100,9 @@ export const NEXT_SENTENCE_TASK_NAME = `brown-next-sentence-v${BUILTIN_TASK_VERS
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { builtinTaskPath } from "./builtin_task.ts";
- * builtinTaskPath(); // ".../tasks/brown-next-sentence-v1.jsonl"
+ * assert.match(builtinTaskPath(), /tasks[\\/]brown-next-sentence-v1\.jsonl$/);
  * ```
  */
 export function builtinTaskPath(): string {
@@ -123,8 +124,10 @@ export interface BuiltinTaskSpec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BUILTIN_TASKS } from "./builtin_task.ts";
- * Object.keys(BUILTIN_TASKS).length; // 5
+ * assert.equal(Object.keys(BUILTIN_TASKS).length, 5);
+ * assert.ok("brown-next-sentence-v1" in BUILTIN_TASKS);
  * ```
  */
 export const BUILTIN_TASKS: Readonly<Record<string, BuiltinTaskSpec>> = Object.freeze({
@@ -147,8 +150,10 @@ export const BUILTIN_TASKS: Readonly<Record<string, BuiltinTaskSpec>> = Object.f
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BUILTIN_SUITE } from "./builtin_task.ts";
- * BUILTIN_SUITE[0]; // "brown-cloze-v1"
+ * assert.equal(BUILTIN_SUITE[0], "brown-cloze-v1");
+ * assert.ok(!BUILTIN_SUITE.includes("brown-next-sentence-v1")); // at chance: scored only by name
  * ```
  */
 export const BUILTIN_SUITE: readonly string[] = Object.freeze([
@@ -178,10 +183,12 @@ function specOf(name: string): BuiltinTaskSpec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chanceLevel, loadBuiltinTask } from "./builtin_task.ts";
- * const cloze = await loadBuiltinTask(); // brown-cloze-v1
+ * const cloze = await loadBuiltinTask();
+ * assert.equal(cloze.name, "brown-cloze-v1");
  * const next = await loadBuiltinTask("brown-next-sentence-v1");
- * chanceLevel(next); // 0.25
+ * assert.equal(chanceLevel(next), 0.25); // four choices per item
  * ```
  */
 export async function loadBuiltinTask(
@@ -199,10 +206,11 @@ export async function loadBuiltinTask(
  *
  * @example
  * ```ts
- * import { builtinTaskNames } from "./builtin_task.ts";
- * builtinTaskNames("builtin"); // ["brown-cloze-v1", "brown-spelling-v1", ...]
- * builtinTaskNames("builtin:brown-cloze-v1"); // ["brown-cloze-v1"]
- * builtinTaskNames("tasks/mine.jsonl"); // null
+ * import assert from "node:assert/strict";
+ * import { BUILTIN_SUITE, builtinTaskNames } from "./builtin_task.ts";
+ * assert.deepEqual(builtinTaskNames("builtin"), [...BUILTIN_SUITE]);
+ * assert.deepEqual(builtinTaskNames("builtin:brown-cloze-v1"), ["brown-cloze-v1"]);
+ * assert.equal(builtinTaskNames("tasks/mine.jsonl"), null);
  * ```
  */
 export function builtinTaskNames(entry: string): string[] | null {
@@ -234,9 +242,10 @@ function eligibleFlags(doc: BrownDocument, seenOutsideTest: Set<string>): boolea
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildBuiltinItems } from "./builtin_task.ts";
  * const items = buildBuiltinItems();
- * items[0].choices.length; // 4
+ * assert.equal(items[0].choices.length, 4);
  * ```
  */
 export function buildBuiltinItems(docs: BrownDocument[] = loadBrownDocuments()): BuiltinItem[] {
@@ -318,8 +327,9 @@ export function buildBuiltinItems(docs: BrownDocument[] = loadBrownDocuments()):
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { builtinTaskPath, generateBuiltinTask } from "./builtin_task.ts";
- * const same = generateBuiltinTask() === Deno.readTextFileSync(builtinTaskPath()); // true
+ * assert.equal(generateBuiltinTask(), Deno.readTextFileSync(builtinTaskPath()));
  * ```
  */
 export function generateBuiltinTask(docs: BrownDocument[] = loadBrownDocuments()): string {
@@ -331,9 +341,12 @@ export function generateBuiltinTask(docs: BrownDocument[] = loadBrownDocuments()
  *
  * @example
  * ```ts
- * import { writeBuiltinTask } from "./builtin_task.ts";
- * writeBuiltinTask(); // tasks/brown-cloze-v1.jsonl
- * writeBuiltinTask("brown-next-sentence-v1"); // tasks/brown-next-sentence-v1.jsonl
+ * import assert from "node:assert/strict";
+ * import { builtinTaskPath, writeBuiltinTask } from "./builtin_task.ts";
+ * const before = Deno.readTextFileSync(builtinTaskPath());
+ * // Regenerating rewrites the committed file with the same bytes.
+ * assert.equal(writeBuiltinTask("brown-next-sentence-v1"), builtinTaskPath());
+ * assert.equal(Deno.readTextFileSync(builtinTaskPath()), before);
  * ```
  */
 export function writeBuiltinTask(name: string = DEFAULT_BUILTIN_TASK): string {

@@ -73,8 +73,9 @@ export interface ClozeItem extends MultipleChoiceItem {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { wordsOf } from "./cloze_task.ts";
- * wordsOf("It rained.\n\nWe  stayed."); // ["It", "rained.", "We", "stayed."]
+ * assert.deepEqual(wordsOf("It rained.\n\nWe  stayed."), ["It", "rained.", "We", "stayed."]);
  * ```
  */
 export function wordsOf(text: string): string[] {
@@ -86,10 +87,11 @@ export function wordsOf(text: string): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isClozeWord } from "./cloze_task.ts";
- * isClozeWord("House"); // true
- * isClozeWord("said,"); // false (punctuation)
- * isClozeWord("extraordinarily"); // false (more than 12 letters)
+ * assert.equal(isClozeWord("House"), true);
+ * assert.equal(isClozeWord("said,"), false); // punctuation
+ * assert.equal(isClozeWord("extraordinarily"), false); // more than 12 letters
  * ```
  */
 export function isClozeWord(word: string): boolean {
@@ -103,8 +105,9 @@ export function isClozeWord(word: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dealQuotas } from "./cloze_task.ts";
- * dealQuotas([5, 1, 5], 6); // [3, 1, 2]
+ * assert.deepEqual(dealQuotas([5, 1, 5], 6), [3, 1, 2]);
  * ```
  */
 export function dealQuotas(available: number[], cap: number): number[] {
@@ -128,8 +131,9 @@ export function dealQuotas(available: number[], cap: number): number[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { clozeTaskPath } from "./cloze_task.ts";
- * clozeTaskPath(); // ".../tasks/brown-cloze-v1.jsonl"
+ * assert.match(clozeTaskPath(), /tasks[\\/]brown-cloze-v1\.jsonl$/);
  * ```
  */
 export function clozeTaskPath(): string {
@@ -152,9 +156,10 @@ function permutation(n: number, rng: Rng): number[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildClozeItems } from "./cloze_task.ts";
  * const items = buildClozeItems();
- * items[0].choices.length; // 4
+ * assert.equal(items[0].choices.length, 4);
  * ```
  */
 export function buildClozeItems(docs: BrownDocument[] = loadBrownDocuments()): ClozeItem[] {
@@ -218,8 +223,9 @@ export function buildClozeItems(docs: BrownDocument[] = loadBrownDocuments()): C
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { clozeTaskPath, generateClozeTask } from "./cloze_task.ts";
- * const same = generateClozeTask() === Deno.readTextFileSync(clozeTaskPath()); // true
+ * assert.equal(generateClozeTask(), Deno.readTextFileSync(clozeTaskPath()));
  * ```
  */
 export function generateClozeTask(docs: BrownDocument[] = loadBrownDocuments()): string {
@@ -231,8 +237,12 @@ export function generateClozeTask(docs: BrownDocument[] = loadBrownDocuments()):
  *
  * @example
  * ```ts
- * import { writeClozeTask } from "./cloze_task.ts";
- * writeClozeTask(); // tasks/brown-cloze-v1.jsonl
+ * import assert from "node:assert/strict";
+ * import { clozeTaskPath, writeClozeTask } from "./cloze_task.ts";
+ * const dir = await Deno.makeTempDir(); // default: the committed clozeTaskPath()
+ * const path = writeClozeTask(`${dir}/cloze.jsonl`);
+ * assert.equal(Deno.readTextFileSync(path), Deno.readTextFileSync(clozeTaskPath()));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function writeClozeTask(path: string = clozeTaskPath()): string {

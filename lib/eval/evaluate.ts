@@ -26,8 +26,21 @@ export interface EvalResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evaluateBatches } from "./evaluate.ts";
- * // const r = await evaluateBatches(model, fixedBatches(tokens, { batchSize: 8, seqLen: 64, count: 4 }));
+ * import { initBackend } from "../backend.ts";
+ * import { fixedBatches } from "../data/sampler.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * import { createModel, disposeModel } from "../model/model.ts";
+ * import { initParams } from "../model/params.ts";
+ * await initBackend("cpu");
+ * const model = createModel(PRESETS.tiny, initParams(PRESETS.tiny, 0));
+ * const tokens = new Int32Array(2000).map((_, i) => (i * 7) % 256);
+ * const r = await evaluateBatches(model, fixedBatches(tokens, { batchSize: 2, seqLen: 16, count: 3 }));
+ * disposeModel(model);
+ * assert.equal(r.tokens, 2 * 16 * 3);
+ * assert.ok(Math.abs(r.loss - Math.log(256)) < 0.5); // untrained: close to uniform over 256 ids
+ * assert.ok(Math.abs(r.perplexity - Math.exp(r.loss)) < 1e-9 * r.perplexity);
  * ```
  */
 export async function evaluateBatches(model: Model, batches: Batch[]): Promise<EvalResult> {

@@ -143,8 +143,22 @@ async function gatherLogProbs(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { modelLogProb } from "./logprob.ts";
- * // const lp = modelLogProb(model); const [ll] = await lp([{ context, continuation }]);
+ * import { initBackend } from "../backend.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * import { createModel, disposeModel } from "../model/model.ts";
+ * import { initParams } from "../model/params.ts";
+ * await initBackend("cpu");
+ * const model = createModel(PRESETS.tiny, initParams(PRESETS.tiny, 0));
+ * const stats = { tokens: 0 };
+ * const lp = modelLogProb(model, 16, stats);
+ * const context = new Int32Array([72, 105]), continuation = new Int32Array([33, 33]);
+ * const [ll] = await lp([{ context, continuation }]);
+ * disposeModel(model);
+ * // log p of two tokens under an untrained model: close to 2 ln(1/256)
+ * assert.ok(Math.abs(ll + 2 * Math.log(256)) < 1);
+ * assert.ok(stats.tokens >= 3); // positions run through the model
  * ```
  */
 export function modelLogProb(

@@ -83,9 +83,10 @@ const LOWER = /^[a-z]+$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { spellingFamily } from "./minimal_pairs.ts";
- * spellingFamily.edits({ words: ["house"], at: 0, vocab: new Set(["house"]) });
- * // [["huose"], ["hosue"]]
+ * const edits = spellingFamily.edits({ words: ["house"], at: 0, vocab: new Set(["house"]) });
+ * assert.deepEqual(edits, [["huose"], ["hosue"]]);
  * ```
  */
 export const spellingFamily: MinimalPairFamily = {
@@ -129,9 +130,10 @@ function isContentWord(w: string, minLetters = 3): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { wordBoundaryFamily } from "./minimal_pairs.ts";
- * wordBoundaryFamily.edits({ words: ["school", "districts"], at: 0, vocab: new Set() });
- * // [["schoo", "ldistricts"], ["schoold", "istricts"]]
+ * const edits = wordBoundaryFamily.edits({ words: ["school", "districts"], at: 0, vocab: new Set() });
+ * assert.deepEqual(edits, [["schoo", "ldistricts"], ["schoold", "istricts"]]);
  * ```
  */
 export const wordBoundaryFamily: MinimalPairFamily = {
@@ -156,8 +158,10 @@ export const wordBoundaryFamily: MinimalPairFamily = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { wordStartFamily } from "./minimal_pairs.ts";
- * wordStartFamily.edits({ words: ["districts"], at: 0, vocab: new Set() }); // [["idstricts"]]
+ * const edits = wordStartFamily.edits({ words: ["districts"], at: 0, vocab: new Set() });
+ * assert.deepEqual(edits, [["idstricts"]]);
  * ```
  */
 export const wordStartFamily: MinimalPairFamily = {
@@ -184,8 +188,9 @@ export const MINIMAL_PAIR_FAMILIES: Readonly<Record<string, MinimalPairFamily>> 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { minimalPairTaskPath } from "./minimal_pairs.ts";
- * minimalPairTaskPath("brown-spelling-v1"); // ".../tasks/brown-spelling-v1.jsonl"
+ * assert.match(minimalPairTaskPath("brown-spelling-v1"), /tasks[\\/]brown-spelling-v1\.jsonl$/);
  * ```
  */
 export function minimalPairTaskPath(name: string): string {
@@ -204,8 +209,9 @@ export interface MinimalPairItem extends MultipleChoiceItem {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { testVocabulary } from "./minimal_pairs.ts";
- * testVocabulary().has("the"); // true
+ * assert.ok(testVocabulary().has("the"));
  * ```
  */
 export function testVocabulary(docs: BrownDocument[] = loadBrownDocuments()): Set<string> {
@@ -244,9 +250,10 @@ function evenSites(sites: number[][]): [number, number][] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildMinimalPairItems, spellingFamily } from "./minimal_pairs.ts";
  * const items = buildMinimalPairItems(spellingFamily);
- * items[0].choices.length; // 2
+ * assert.equal(items[0].choices.length, 2);
  * ```
  */
 export function buildMinimalPairItems(
@@ -294,9 +301,10 @@ export function buildMinimalPairItems(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { generateMinimalPairTask, minimalPairTaskPath } from "./minimal_pairs.ts";
- * const name = "brown-article-v1";
- * generateMinimalPairTask(name) === Deno.readTextFileSync(minimalPairTaskPath(name)); // true
+ * const name = "brown-spelling-v1";
+ * assert.equal(generateMinimalPairTask(name), Deno.readTextFileSync(minimalPairTaskPath(name)));
  * ```
  */
 export function generateMinimalPairTask(

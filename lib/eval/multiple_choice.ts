@@ -102,8 +102,9 @@ const utf8 = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { byteLength } from "./multiple_choice.ts";
- * byteLength(" café"); // 6
+ * assert.equal(byteLength(" café"), 6);
  * ```
  */
 export function byteLength(text: string): number {
@@ -120,9 +121,11 @@ function fail(name: string, line: number, msg: string): never {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseTaskJsonl } from "./multiple_choice.ts";
  * const task = parseTaskJsonl('{"context":"2+2 =","choices":[" 4"," 5"],"gold":0}\n', "toy");
- * task.items.length; // 1
+ * assert.equal(task.items.length, 1);
+ * assert.throws(() => parseTaskJsonl('{"context":"a"}\n', "bad"));
  * ```
  */
 export function parseTaskJsonl(text: string, name: string): MultipleChoiceTask {
@@ -172,9 +175,10 @@ export function parseTaskJsonl(text: string, name: string): MultipleChoiceTask {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toJsonl } from "./multiple_choice.ts";
- * toJsonl([{ context: "a", choices: [" b", " c"], gold: 1 }]);
- * // '{"context":"a","choices":[" b"," c"],"gold":1}\n'
+ * const text = toJsonl([{ context: "a", choices: [" b", " c"], gold: 1 }]);
+ * assert.equal(text, '{"context":"a","choices":[" b"," c"],"gold":1}\n');
  * ```
  */
 export function toJsonl(items: MultipleChoiceItem[]): string {
@@ -186,8 +190,10 @@ export function toJsonl(items: MultipleChoiceItem[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chanceLevel } from "./multiple_choice.ts";
- * chanceLevel({ name: "t", items: [{ context: "a", choices: [" b", " c"], gold: 0 }] }); // 0.5
+ * const task = { name: "t", items: [{ context: "a", choices: [" b", " c"], gold: 0 }] };
+ * assert.equal(chanceLevel(task), 0.5);
  * ```
  */
 export function chanceLevel(task: MultipleChoiceTask): number {
@@ -203,9 +209,13 @@ export function chanceLevel(task: MultipleChoiceTask): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodePair } from "./multiple_choice.ts";
  * import { byteTokenizer } from "../data/tokenizer.ts";
- * encodePair(byteTokenizer, "Hi ", "there"); // context "Hi", continuation " there"
+ * // The trailing space moves to the continuation, as lm-evaluation-harness does.
+ * const { context, continuation } = encodePair(byteTokenizer, "Hi ", "there");
+ * assert.equal(byteTokenizer.decode(context), "Hi");
+ * assert.equal(byteTokenizer.decode(continuation), " there");
  * ```
  */
 export function encodePair(
@@ -238,12 +248,14 @@ function stderrOfMean(p: number, n: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type LogProbFn, scoreTask } from "./multiple_choice.ts";
  * import { byteTokenizer } from "../data/tokenizer.ts";
  * const task = { name: "toy", items: [{ context: "a", choices: [" b", " cc"], gold: 0 }] };
  * // A fake model: every token costs 1 nat, so shorter choices win on acc.
  * const lp: LogProbFn = (reqs) => Promise.resolve(reqs.map((r) => -r.continuation.length));
- * const s = await scoreTask(task, lp, byteTokenizer); // s.acc 1
+ * const s = await scoreTask(task, lp, byteTokenizer);
+ * assert.equal(s.acc, 1);
  * ```
  */
 export async function scoreTask(

@@ -123,8 +123,9 @@ function reaches(value: number, target: number, direction: Direction): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { smoothedFinal } from "./speedup.ts";
- * smoothedFinal({ x: [1, 2, 3], y: [5, 4, 2] }, 2); // 3
+ * assert.equal(smoothedFinal({ x: [1, 2, 3], y: [5, 4, 2] }, 2), 3); // mean of the last 2
  * ```
  */
 export function smoothedFinal(curve: Curve, k: number): number {
@@ -145,9 +146,10 @@ export function smoothedFinal(curve: Curve, k: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { timeToTarget } from "./speedup.ts";
- * timeToTarget({ x: [0, 10], y: [4, 2] }, 3, "lower"); // 5
- * timeToTarget({ x: [0, 10], y: [4, 2] }, 1, "lower"); // null
+ * assert.equal(timeToTarget({ x: [0, 10], y: [4, 2] }, 3, "lower"), 5); // interpolated
+ * assert.equal(timeToTarget({ x: [0, 10], y: [4, 2] }, 1, "lower"), null); // never reached
  * ```
  */
 export function timeToTarget(curve: Curve, target: number, direction: Direction): number | null {
@@ -173,13 +175,18 @@ export function timeToTarget(curve: Curve, target: number, direction: Direction)
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { speedup } from "./speedup.ts";
  * const base = { x: [0, 100], y: [3, 1] };
  * const clone = { x: [0, 100], y: [2, 0] };
  * const r = speedup(base, clone, { k: 1, direction: "lower" });
- * // r.target 1, r.treatmentX 50, r.ratio 2
+ * assert.equal(r.target, 1);
+ * assert.equal(r.treatmentX, 50);
+ * assert.equal(r.ratio, 2);
+ * // Charging the source's cost (offset) moves the clone's curve right.
  * const charged = speedup(base, clone, { k: 1, direction: "lower", offset: 25 });
- * // charged.treatmentX 75, charged.ratio 4/3
+ * assert.equal(charged.treatmentX, 75);
+ * assert.ok(Math.abs(charged.ratio! - 4 / 3) < 1e-12);
  * ```
  */
 export function speedup(baseline: Curve, treatment: Curve, opts: SpeedupOptions): SpeedupResult {
@@ -224,11 +231,15 @@ function percentile(sorted: number[], q: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { speedupOverSeeds } from "./speedup.ts";
  * const base = { x: [0, 100], y: [3, 1] };
  * const pairs = [0.5, 0.4, 0.6].map((e) => ({ baseline: base, treatment: { x: [0, 100], y: [2, e] } }));
  * const s = speedupOverSeeds(pairs, { k: 1, direction: "lower" }, { resamples: 2000, seed: 1 });
- * // s.n 3, s.nReached 3, s.ci95 [lo, hi] with lo <= s.mean <= hi
+ * assert.equal(s.n, 3);
+ * assert.equal(s.nReached, 3);
+ * const [lo, hi] = s.ci95!;
+ * assert.ok(lo <= s.mean! && s.mean! <= hi);
  * ```
  */
 export function speedupOverSeeds(

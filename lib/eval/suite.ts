@@ -63,8 +63,10 @@ export interface SuiteScore {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { suiteMetric } from "./suite.ts";
- * suiteMetric({ name: "t", items: [{ context: "a", choices: [" b", " cc"], gold: 0 }] }); // "acc_norm"
+ * const task = { name: "t", items: [{ context: "a", choices: [" b", " cc"], gold: 0 }] };
+ * assert.equal(suiteMetric(task), "acc_norm"); // choices of different lengths
  * ```
  */
 export function suiteMetric(task: MultipleChoiceTask): SuiteMetric {
@@ -80,9 +82,10 @@ export function suiteMetric(task: MultipleChoiceTask): SuiteMetric {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { taskResult } from "./suite.ts";
  * const s = { acc: 0.5, acc_stderr: 0.1, acc_norm: 0.6, acc_norm_stderr: 0.1, n: 26, chance: 0.5, items: [] };
- * taskResult(s, "acc_norm"); // { score: 0.6, stderr: 0.1, n: 26, metric: "acc_norm" }
+ * assert.deepEqual(taskResult(s, "acc_norm"), { score: 0.6, stderr: 0.1, n: 26, metric: "acc_norm" });
  * ```
  */
 export function taskResult(score: TaskScore, metric: SuiteMetric): TaskResult {
@@ -97,11 +100,14 @@ export function taskResult(score: TaskScore, metric: SuiteMetric): TaskResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { averageAccuracy } from "./suite.ts";
- * averageAccuracy({
+ * const avg = averageAccuracy({
  *   a: { score: 0.3, stderr: 0.03, n: 100, metric: "acc" },
  *   b: { score: 0.7, stderr: 0.04, n: 100, metric: "acc_norm" },
- * }); // { avgAccuracy: 0.5, avgAccuracyStderr: 0.025, ... }
+ * });
+ * assert.ok(Math.abs(avg.avgAccuracy - 0.5) < 1e-12);
+ * assert.ok(Math.abs(avg.avgAccuracyStderr - 0.025) < 1e-12); // sqrt(0.03² + 0.04²) / 2
  * ```
  */
 export function averageAccuracy(taskScores: Record<string, TaskResult>): SuiteScore {
@@ -118,8 +124,11 @@ export function averageAccuracy(taskScores: Record<string, TaskResult>): SuiteSc
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { BUILTIN_SUITE } from "./builtin_task.ts";
  * import { loadSuite } from "./suite.ts";
- * const tasks = await loadSuite(); // 4 tasks, 1000 items each
+ * const tasks = await loadSuite();
+ * assert.deepEqual(tasks.map((t) => t.name), [...BUILTIN_SUITE]);
  * ```
  */
 export async function loadSuite(
@@ -133,11 +142,16 @@ export async function loadSuite(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadSuite, scoreSuite } from "./suite.ts";
  * import { uniformLogProb } from "./baselines.ts";
+ * import { chanceLevel } from "./multiple_choice.ts";
  * import { byteTokenizer } from "../data/tokenizer.ts";
- * const s = await scoreSuite(await loadSuite(), uniformLogProb(256), byteTokenizer);
- * s.avgAccuracy; // close to the suite's mean chance level
+ * const tasks = await loadSuite();
+ * const s = await scoreSuite(tasks, uniformLogProb(256), byteTokenizer);
+ * // A context-free scorer lands within 3 standard errors of chance (0.4375).
+ * const chance = tasks.reduce((a, t) => a + chanceLevel(t), 0) / tasks.length;
+ * assert.ok(Math.abs(s.avgAccuracy - chance) < 3 * s.avgAccuracyStderr);
  * ```
  */
 export async function scoreSuite(

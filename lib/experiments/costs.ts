@@ -25,7 +25,7 @@
  *
  * @module
  */
-import type { MetricsLine, TrainingCost } from "../train/loop.ts";
+import type { MetricsLine, TrainingCost } from "../io/run_folder.ts";
 import type { LoadedRun } from "./results.ts";
 
 /** The cost axes, in table order. */

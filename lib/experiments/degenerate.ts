@@ -28,7 +28,7 @@
  * @module
  */
 import * as path from "node:path";
-import { readSummary } from "../train/loop.ts";
+import { readSourceSummary } from "../io/run_folder.ts";
 import { smoothedFinal } from "../eval/speedup.ts";
 import type { ResolvedPreset, Spec } from "./spec.ts";
 import type { Experiment } from "./results.ts";
@@ -123,8 +123,9 @@ export function degenerateSources(exp: Experiment): DegenerateSource[] {
   const target = targets.reduce((a, b) => a + b, 0) / targets.length;
   const out: DegenerateSource[] = [];
   for (const s of exp.grid.sources) {
-    const summary = exp.dirs.map((d) => readSummary(path.join(d, "sources", s.id))).find(Boolean);
-    if (!summary?.final) continue; // a pretrained source has no evaluation here
+    const summary = exp.dirs.map((d) => readSourceSummary(path.join(d, "sources", s.id)))
+      .find(Boolean);
+    if (!summary || !("final" in summary)) continue; // a pretrained source has no evaluation here
     const loss = summary.final.valLoss;
     if (target < loss) continue;
     out.push({

@@ -11,18 +11,20 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { trainFlopsPerToken } from "../model/config.ts";
-import { parseTrainConfig, type TrainConfig } from "../train/config.ts";
+import { parseTrainConfig } from "../train/config.ts";
 import type { GridClone, GridFile, GridRun, GridSource } from "./results.ts";
 import { fromOf, type ResolvedPreset, type Spec, type SpecCloneOptions } from "./spec.ts";
 import { UsageError } from "../errors.ts";
+import { isNoisy } from "../clone/options.ts";
 
 /**
  * JSON with object keys sorted at every level: the input of every hash.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { canonicalJson } from "./grid.ts";
- * canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] }); // '{"a":[{"c":3,"d":2}],"b":1}'
+ * assert.equal(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] }), '{"a":[{"c":3,"d":2}],"b":1}');
  * ```
  */
 export function canonicalJson(value: unknown): string {
@@ -40,8 +42,10 @@ export function canonicalJson(value: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shortHash } from "./grid.ts";
- * shortHash({ a: 1 }) === shortHash({ a: 1 }); // true
+ * assert.equal(shortHash({ a: 1, b: 2 }), shortHash({ b: 2, a: 1 }));
+ * assert.equal(shortHash({ a: 1 }).length, 10);
  * ```
  */
 export function shortHash(value: unknown, length = 10): string {
@@ -54,52 +58,36 @@ function drop<T extends Record<string, unknown>>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-/**
- * Expands one preset of a spec into grid.json's content. Pure and
- * deterministic: the same spec and preset give the same grid on every machine.
- *
- * @example
- * ```ts
- * import { readSpec } from "./spec.ts";
- * import { expandGrid } from "./grid.ts";
- * const spec = readSpec("experiments/variant-ablation.json");
- * const grid = expandGrid(spec, "quick");
- * console.log(grid.runs.map((r) => r.id));
- * ```
- */
-export function expandGrid(spec: Spec, presetName: string): GridFile {
-  const p: ResolvedPreset | undefined = spec.presets[presetName];
-  if (!p) {
-    throw new UsageError(
-      `--preset: '${presetName}' is not a preset of ${spec.file} (choose ${
-        Object.keys(spec.presets).join(", ")
-      })`,
-    );
-  }
-  const sharedBase = {
-    data: p.data,
-    evalEvery: p.evalEvery,
-    evalBatches: p.evalBatches,
-    checkpointEvery: p.checkpointEvery,
-  };
-  const clones = new Map<string, GridClone>();
-  const noisy = (variant: string) => variant.startsWith("noisy");
-  const addClone = (
-    sourceName: string,
-    source: string,
-    opts: SpecCloneOptions,
-    variant: string,
-    seed: number,
-  ): string => {
+/** Records a clone checkpoint in `clones` and returns its id. */
+type AddClone = (
+  sourceName: string,
+  source: string,
+  opts: SpecCloneOptions,
+  variant: string,
+  seed: number,
+) => string;
+
+function cloneAdder(clones: Map<string, GridClone>): AddClone {
+  return (sourceName, source, opts, variant, seed) => {
     const options = { ...opts, seed } as GridClone["options"];
     // Noise-free variants give the same clone for every seed: share it.
-    if (!noisy(variant)) options.snrDb = 0;
+    if (!isNoisy(variant)) options.snrDb = 0;
     const id = `${sourceName}-${variant}-${shortHash({ source, options }, 8)}`;
     clones.set(id, { id, source, options });
     return id;
   };
-  // Sources: the ones some init uses and the stages they grow from, each
-  // after the source it is cloned from (staged growth).
+}
+
+/** Training-config fields every run of a preset shares (tokenizer included). */
+type Shared = Pick<ResolvedPreset, "data" | "evalEvery" | "evalBatches" | "checkpointEvery"> & {
+  tokenizer: string | undefined;
+};
+
+/**
+ * The sources some init uses and the stages they grow from, each after the
+ * source it is cloned from (staged growth), with the settings runs share.
+ */
+function expandSources(p: ResolvedPreset, addClone: AddClone) {
   const used = new Set<string>();
   const need = (n: string) => {
     used.add(n);
@@ -114,7 +102,13 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
     "path" in s && hasTokenizer(s.path)
   );
   const tokenizer = p.tokenizer ?? (pre && "path" in pre ? pre.path : undefined);
-  const shared = { ...sharedBase, tokenizer };
+  const shared: Shared = {
+    data: p.data,
+    evalEvery: p.evalEvery,
+    evalBatches: p.evalBatches,
+    checkpointEvery: p.checkpointEvery,
+    tokenizer,
+  };
   for (const n of p.sourceOrder.filter((x) => used.has(x))) {
     const s = p.sources[n];
     if ("path" in s) {
@@ -133,7 +127,7 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
           sourceId[s.from.source],
           p.sourceCloneOptions[n],
           s.from.variant,
-          s.from.noiseSeed ?? (noisy(s.from.variant) ? s.seed : 0),
+          s.from.noiseSeed ?? (isNoisy(s.from.variant) ? s.seed : 0),
         )
       }`
       : undefined;
@@ -154,69 +148,108 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
     sourceId[n] = id;
     sources.push({ id, name: n, config });
   }
-  const runs: GridRun[] = [];
+  return { sources, sourceId, shared };
+}
+
+/** What one init and seed train: the config and where it starts from. */
+function runOf(
+  p: ResolvedPreset,
+  i: number,
+  seed: number,
+  ctx: { shared: Shared; sourceId: Record<string, string>; addClone: AddClone },
+): Pick<GridRun, "config" | "kind" | "source" | "clone"> {
+  const init = p.inits[i], label = p.labels[i];
+  const target = { ...ctx.shared, steps: p.target.steps, seed, tasks: p.tasks };
+  if (init.kind === "random") {
+    const config = parseTrainConfig(
+      drop({
+        ...target,
+        model: p.target.model,
+        optim: { ...p.target.optim, ...init.optim },
+        dropout: init.dropout,
+      }),
+      label,
+    );
+    return { config, kind: "target", source: null, clone: null };
+  }
+  const source = ctx.sourceId[init.source];
+  if (init.kind === "clone") {
+    const clone = ctx.addClone(
+      init.source,
+      source,
+      p.cloneOptions[i]!,
+      init.variant,
+      init.noiseSeed ?? (isNoisy(init.variant) ? seed : 0),
+    );
+    const config = parseTrainConfig(
+      drop({
+        ...target,
+        init: `clones/${clone}`,
+        optim: { ...p.target.optim, ...p.target.cloneOptim, ...init.optim },
+        dropout: init.dropout,
+      }),
+      label,
+    );
+    return { config, kind: "target", source, clone };
+  }
+  const s = p.sources[init.source];
+  const srcOptim = "path" in s ? {} : s.optim;
   const seqLen = p.data.seqLen;
+  // FLOPs-matched: the small model trains as many FLOPs as the target budget.
+  const steps = init.steps ?? Math.round(
+    p.target.steps * trainFlopsPerToken(p.targetModel, seqLen) /
+      trainFlopsPerToken(p.sourceModels[init.source], seqLen),
+  );
+  // Same cadence in FLOPs as the targets (evaluating every evalEvery
+  // small steps would spend ~steps/target.steps times more on evals).
+  const per = steps / p.target.steps;
+  const config = parseTrainConfig(
+    drop({
+      ...target,
+      steps,
+      evalEvery: Math.max(1, Math.round(p.evalEvery * per)),
+      checkpointEvery: Math.max(1, Math.round(p.checkpointEvery * per)),
+      init: `sources/${source}/checkpoint`,
+      optim: { ...srcOptim, ...init.optim },
+      dropout: init.dropout,
+    }),
+    label,
+  );
+  return { config, kind: "control", source, clone: null };
+}
+
+/**
+ * Expands one preset of a spec into grid.json's content. Pure and
+ * deterministic: the same spec and preset give the same grid on every machine.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readSpec } from "./spec.ts";
+ * import { expandGrid } from "./grid.ts";
+ * const spec = readSpec("experiments/variant-ablation.json");
+ * const grid = expandGrid(spec, "quick");
+ * assert.deepEqual(expandGrid(spec, "quick"), grid);
+ * assert.ok(grid.runs.some((r) => r.init === grid.baseline));
+ * ```
+ */
+export function expandGrid(spec: Spec, presetName: string): GridFile {
+  const p: ResolvedPreset | undefined = spec.presets[presetName];
+  if (!p) {
+    throw new UsageError(
+      `--preset: '${presetName}' is not a preset of ${spec.file} (choose ${
+        Object.keys(spec.presets).join(", ")
+      })`,
+    );
+  }
+  const clones = new Map<string, GridClone>();
+  const addClone = cloneAdder(clones);
+  const { sources, sourceId, shared } = expandSources(p, addClone);
+  const runs: GridRun[] = [];
   p.inits.forEach((init, i) => {
     const label = p.labels[i];
     for (const seed of p.seeds) {
-      let config: TrainConfig;
-      let source: string | null = null, clone: string | null = null;
-      let kind: GridRun["kind"] = "target";
-      const target = { ...shared, steps: p.target.steps, seed, tasks: p.tasks };
-      if (init.kind === "random") {
-        config = parseTrainConfig(
-          drop({
-            ...target,
-            model: p.target.model,
-            optim: { ...p.target.optim, ...init.optim },
-            dropout: init.dropout,
-          }),
-          label,
-        );
-      } else if (init.kind === "clone") {
-        source = sourceId[init.source];
-        clone = addClone(
-          init.source,
-          source,
-          p.cloneOptions[i]!,
-          init.variant,
-          init.noiseSeed ?? (noisy(init.variant) ? seed : 0),
-        );
-        config = parseTrainConfig(
-          drop({
-            ...target,
-            init: `clones/${clone}`,
-            optim: { ...p.target.optim, ...p.target.cloneOptim, ...init.optim },
-            dropout: init.dropout,
-          }),
-          label,
-        );
-      } else {
-        kind = "control";
-        source = sourceId[init.source];
-        const s = p.sources[init.source];
-        const srcOptim = "path" in s ? {} : s.optim;
-        // FLOPs-matched: the small model trains as many FLOPs as the target budget.
-        const steps = init.steps ?? Math.round(
-          p.target.steps * trainFlopsPerToken(p.targetModel, seqLen) /
-            trainFlopsPerToken(p.sourceModels[init.source], seqLen),
-        );
-        // Same cadence in FLOPs as the targets (evaluating every evalEvery
-        // small steps would spend ~steps/target.steps times more on evals).
-        const per = steps / p.target.steps;
-        config = parseTrainConfig(
-          drop({
-            ...target,
-            steps,
-            evalEvery: Math.max(1, Math.round(p.evalEvery * per)),
-            checkpointEvery: Math.max(1, Math.round(p.checkpointEvery * per)),
-            init: `sources/${source}/checkpoint`,
-            optim: { ...srcOptim, ...init.optim },
-            dropout: init.dropout,
-          }),
-          label,
-        );
-      }
+      const { config, kind, source, clone } = runOf(p, i, seed, { shared, sourceId, addClone });
       const id = `${label}-seed${seed}-${shortHash({ label, config }, 8)}`;
       const group = init.group ?? (init.kind === "random" ? "random" : init.source);
       runs.push({
@@ -252,8 +285,10 @@ export function expandGrid(spec: Spec, presetName: string): GridFile {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseShard } from "./grid.ts";
- * parseShard("2/3"); // { index: 2, count: 3 }
+ * assert.deepEqual(parseShard("2/3"), { index: 2, count: 3 });
+ * assert.throws(() => parseShard("4/3"), /--shard/);
  * ```
  */
 export function parseShard(text: string): { index: number; count: number } {
@@ -274,8 +309,10 @@ export function parseShard(text: string): { index: number; count: number } {
  * ```ts
  * import { readSpec } from "./spec.ts";
  * import { expandGrid, shardOf } from "./grid.ts";
+ * import assert from "node:assert/strict";
  * const grid = expandGrid(readSpec("experiments/variant-ablation.json"), "quick");
- * const mine = shardOf(grid, { index: 1, count: 2 });
+ * const a = shardOf(grid, { index: 1, count: 2 }), b = shardOf(grid, { index: 2, count: 2 });
+ * assert.equal(a.runs.length + b.runs.length, grid.runs.length);
  * ```
  */
 export function shardOf(
@@ -311,8 +348,10 @@ export function shardOf(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stageCloneOf } from "./grid.ts";
- * stageCloneOf({ id: "s", name: "s", config: { init: "clones/a-symmetric-1234" } } as never); // "a-symmetric-1234"
+ * const staged = { id: "s", name: "s", config: { init: "clones/a-symmetric-1234" } };
+ * assert.equal(stageCloneOf(staged as never), "a-symmetric-1234");
  * ```
  */
 export function stageCloneOf(s: GridSource): string | null {

@@ -21,13 +21,18 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  experimentPaths,
   type MetricsLine,
+  readGrid,
   readMetrics,
+  readRunRecord,
+  readSourceSummary,
   readSummary,
+  runPaths,
   type RunSummary,
-  totalCost,
-} from "../train/loop.ts";
-import type { TrainingCost } from "../train/loop.ts";
+  type TrainingCost,
+} from "../io/run_folder.ts";
+import { totalCost } from "../train/cost.ts";
 import type { TrainConfig } from "../train/config.ts";
 import type { StoredCloneOptions } from "../clone/options.ts";
 import { type Curve, type SeedSummary, speedupOverSeeds } from "../eval/speedup.ts";
@@ -124,38 +129,6 @@ export interface Experiment {
 }
 
 /**
- * Reads `grid.json` of an experiment folder.
- *
- * @example
- * ```ts
- * import { readGrid } from "./results.ts";
- * const grid = readGrid("runs/variant-ablation/quick");
- * console.log(grid.runs.length);
- * ```
- */
-export function readGrid(expDir: string): GridFile {
-  const p = path.join(expDir, "grid.json");
-  if (!fs.existsSync(p)) {
-    throw new Error(`${expDir}: no grid.json; run 'hc ablate SPEC --preset P --out ROOT' first`);
-  }
-  return JSON.parse(fs.readFileSync(p, "utf8"));
-}
-
-/**
- * Reads `run.json` of a run folder, or null when absent.
- *
- * @example
- * ```ts
- * import { readRunRecord } from "./results.ts";
- * const r = readRunRecord("runs/variant-ablation/quick/runs/random-seed0-abc123");
- * ```
- */
-export function readRunRecord(runDir: string): RunRecord | null {
-  const p = path.join(runDir, "run.json");
-  return fs.existsSync(p) ? JSON.parse(fs.readFileSync(p, "utf8")) : null;
-}
-
-/**
  * The experiment folder of a spec and preset under a root.
  *
  * @example
@@ -184,7 +157,7 @@ export function findExperiments(root: string): string[] {
     const specDir = path.join(root, spec);
     if (!fs.statSync(specDir).isDirectory()) continue;
     for (const preset of fs.readdirSync(specDir).sort()) {
-      if (fs.existsSync(path.join(specDir, preset, "grid.json"))) {
+      if (fs.existsSync(experimentPaths(path.join(specDir, preset)).grid)) {
         out.push(path.join(specDir, preset));
       }
     }
@@ -195,7 +168,7 @@ export function findExperiments(root: string): string[] {
 function sourceCostOf(dirs: string[], sourceId: string | null): TrainingCost | null {
   if (!sourceId) return null;
   for (const d of dirs) {
-    const s = readSummary(path.join(d, "sources", sourceId));
+    const s = readSourceSummary(experimentPaths(d).source(sourceId));
     if (s) return totalCost(s); // a staged source carries its earlier stages
   }
   return null;
@@ -208,21 +181,24 @@ function sourceCostOf(dirs: string[], sourceId: string | null): TrainingCost | n
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "./results.ts";
- * const exp = loadExperiment(["shardA/variant-ablation/quick", "shardB/variant-ablation/quick"]);
- * console.log(exp.runs.filter((r) => r.summary).length, "finished runs");
+ * // Shards of one experiment: `hc ablate SPEC --shard 1/2 --out shardA`, ... on two machines.
+ * const shards = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+ * // Before either shard has written its grid.json there is nothing to load.
+ * assert.throws(() => loadExperiment(shards), /no grid\.json in any of these folders/);
  * ```
  */
 export function loadExperiment(expDirs: string | string[]): Experiment {
   const dirs = (Array.isArray(expDirs) ? expDirs : [expDirs]).filter((d) =>
-    fs.existsSync(path.join(d, "grid.json"))
+    fs.existsSync(experimentPaths(d).grid)
   );
   if (!dirs.length) throw new Error(`${expDirs}: no grid.json in any of these folders`);
   const grid = readGrid(dirs[0]);
   const runs: LoadedRun[] = [];
   for (const g of grid.runs) {
-    const candidates = dirs.map((d) => path.join(d, "runs", g.id)).filter((d) =>
-      fs.existsSync(path.join(d, "run.json"))
+    const candidates = dirs.map((d) => experimentPaths(d).run(g.id)).filter((d) =>
+      fs.existsSync(runPaths(d).run)
     );
     if (!candidates.length) continue;
     const dir = candidates.find((d) => readSummary(d)) ?? candidates[0];
@@ -483,50 +459,5 @@ export function computeResults(exp: Experiment): ResultsFile {
   };
 }
 
-/**
- * Reads results.json of an experiment folder, or null when absent.
- *
- * @example
- * ```ts
- * import { readResults } from "./results.ts";
- * const res = readResults("runs/variant-ablation/quick");
- * ```
- */
-export function readResults(expDir: string): ResultsFile | null {
-  const p = path.join(expDir, "results.json");
-  return fs.existsSync(p) ? parseResults(fs.readFileSync(p, "utf8")) : null;
-}
-
-/**
- * results.json text: JSON with infinite speed-ups (a treatment that starts
- * at or beyond the target) written as the string "Infinity".
- *
- * @example
- * ```ts
- * import { parseResults, resultsJson } from "./results.ts";
- * const text = resultsJson({ x: Infinity } as never); // '{\n  "x": "Infinity"\n}\n'
- * ```
- */
-export function resultsJson(res: ResultsFile): string {
-  return JSON.stringify(
-    res,
-    (_k, v) => (v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : v),
-    2,
-  ) + "\n";
-}
-
-/**
- * Parses results.json text, turning "Infinity" back into a number.
- *
- * @example
- * ```ts
- * import { parseResults } from "./results.ts";
- * const res = parseResults('{"inits": []}');
- * ```
- */
-export function parseResults(text: string): ResultsFile {
-  return JSON.parse(
-    text,
-    (_k, v) => (v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v),
-  );
-}
+/** results.json is read (validated) by the run-folder module; re-exported for the figure builders. */
+export { readResults } from "../io/run_folder.ts";

@@ -12,8 +12,18 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { readSummary, train, type TrainOptions } from "../train/loop.ts";
+import { train, type TrainOptions } from "../train/loop.ts";
+import {
+  CLONE_FILE,
+  experimentPaths,
+  readRunState,
+  readSummary,
+  runPaths,
+  writeGrid,
+  writePretrainedSummary,
+  writeResultsFile,
+  writeRunRecord,
+} from "../io/run_folder.ts";
 import type { TrainConfig } from "../train/config.ts";
 import { cloneCheckpoint } from "../clone/checkpoint.ts";
 import { canonicalJson, shardOf, stageCloneOf } from "./grid.ts";
@@ -23,7 +33,6 @@ import {
   type GridSource,
   loadExperiment,
   type ResultsFile,
-  resultsJson,
   type RunRecord,
 } from "./results.ts";
 
@@ -35,8 +44,12 @@ export interface RunGridOptions {
   progress?: TrainOptions["progress"];
   /** One line per phase ("source x: training", ...); default console.log. */
   log?: (line: string) => void;
-  /** Stop (as if killed) after this many training steps in total: for tests. */
-  stopAfterSteps?: number;
+  /**
+   * Stops the grid after the training step in progress (that run saves a
+   * checkpoint and resumes exactly on the next call); runGrid rejects with
+   * the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@link runGrid} did. */
@@ -47,24 +60,8 @@ export interface RunGridReport {
   results: ResultsFile;
 }
 
-/**
- * Writes grid.json (atomically, only when its content changed).
- *
- * @example
- * ```ts
- * import { writeGrid } from "./runner.ts";
- * import { expandGrid } from "./grid.ts";
- * import { readSpec } from "./spec.ts";
- * await writeGrid("runs/variant-ablation/quick", expandGrid(readSpec("experiments/variant-ablation.json"), "quick"));
- * ```
- */
-export async function writeGrid(expDir: string, grid: GridFile): Promise<void> {
-  const p = path.join(expDir, "grid.json");
-  const text = JSON.stringify(grid, null, 2) + "\n";
-  if (fs.existsSync(p) && fs.readFileSync(p, "utf8") === text) return;
-  fs.mkdirSync(expDir, { recursive: true });
-  await writeFileAtomic(p, text);
-}
+/** grid.json is written by the run-folder module; re-exported for `hc ablate`. */
+export { writeGrid };
 
 /** The config with its relative init resolved against the experiment folder. */
 function located(cfg: TrainConfig, expDir: string): TrainConfig {
@@ -77,13 +74,21 @@ function located(cfg: TrainConfig, expDir: string): TrainConfig {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeGrid } from "../io/run_folder.ts";
+ * import { expandGrid } from "./grid.ts";
+ * import { readSpec } from "./spec.ts";
  * import { writeResults } from "./runner.ts";
- * const res = await writeResults(["runs/variant-ablation/quick"]);
+ * const dir = Deno.makeTempDirSync();
+ * await writeGrid(dir, expandGrid(readSpec("experiments/variant-ablation.json"), "quick"));
+ * const res = await writeResults([dir]); // nothing trained yet
+ * assert.equal(res.finished, 0);
+ * assert.ok(res.total > 0);
  * ```
  */
 export async function writeResults(expDirs: string[]): Promise<ResultsFile> {
   const res = computeResults(loadExperiment(expDirs));
-  await writeFileAtomic(path.join(expDirs[0], "results.json"), resultsJson(res));
+  await writeResultsFile(expDirs[0], res);
   return res;
 }
 
@@ -93,13 +98,17 @@ export async function writeResults(expDirs: string[]): Promise<ResultsFile> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initBackend } from "../backend.ts";
  * import { readSpec } from "./spec.ts";
  * import { expandGrid } from "./grid.ts";
  * import { runGrid } from "./runner.ts";
- * await initBackend();
+ * await initBackend("cpu");
  * const grid = expandGrid(readSpec("experiments/variant-ablation.json"), "quick");
- * const r = await runGrid(grid, "runs/variant-ablation/quick", { shard: { index: 1, count: 1 } });
+ * // An already stopped grid trains nothing and rejects with the signal's reason.
+ * const signal = AbortSignal.abort(new Error("stopped"));
+ * const dir = Deno.makeTempDirSync();
+ * await assert.rejects(runGrid(grid, dir, { signal, log: () => {} }), /stopped/);
  * ```
  */
 export async function runGrid(
@@ -111,33 +120,32 @@ export async function runGrid(
   const mine = shardOf(grid, opts.shard);
   await writeGrid(expDir, grid);
   const trained: string[] = [], skipped: string[] = [];
-  let budget = opts.stopAfterSteps;
   const trainOne = async (what: string, cfg: TrainConfig, dir: string) => {
     if (readSummary(dir)) {
       skipped.push(dir);
       return;
     }
-    const resuming = fs.existsSync(path.join(dir, "checkpoint", "state.json"));
+    opts.signal?.throwIfAborted();
+    const resuming = readRunState(dir) !== null;
     log(`${what}: ${resuming ? "resuming" : "training"} ${cfg.steps} steps -> ${dir}`);
-    const before = readStep(dir);
     await train(located(cfg, expDir), dir, {
       resume: true,
       progress: opts.progress ?? "auto",
-      stopAfterSteps: budget,
+      signal: opts.signal,
     });
-    if (budget !== undefined) budget -= cfg.steps - before;
     trained.push(dir);
   };
 
   const makeClone = async (c: GridFile["clones"][number]) => {
-    const dir = path.join(expDir, "clones", c.id);
-    if (fs.existsSync(path.join(dir, "clone.json"))) return;
+    const dir = experimentPaths(expDir).clone(c.id);
+    if (fs.existsSync(path.join(dir, CLONE_FILE))) return;
+    opts.signal?.throwIfAborted();
     const depth = c.options.depth && c.options.depth > 1
       ? ` depth x${c.options.depth} ${c.options.depthMode}`
       : "";
     log(`clone ${c.id}: ${c.options.variant} x${c.options.width}${depth} from ${c.source}`);
     await cloneCheckpoint(
-      path.join(expDir, "sources", c.source, "checkpoint"),
+      runPaths(experimentPaths(expDir).source(c.source)).checkpoint,
       dir,
       {
         ...c.options,
@@ -148,25 +156,21 @@ export async function runGrid(
   };
   // Sources come in stage order: a staged source's clone is made from its
   // (already trained) earlier stage just before it trains.
+  const where = experimentPaths(expDir);
   for (const s of mine.sources) {
     if (s.pretrained) {
-      await linkPretrained(path.join(expDir, "sources", s.id), s.pretrained);
+      await linkPretrained(where.source(s.id), s.pretrained);
       continue;
     }
     const stage = stageCloneOf(s);
     if (stage) await makeClone(mine.clones.find((c) => c.id === stage)!);
-    await trainOne(`source ${s.id}`, s.config, path.join(expDir, "sources", s.id));
+    await trainOne(`source ${s.id}`, s.config, where.source(s.id));
   }
   for (const c of mine.clones) await makeClone(c);
   for (const r of mine.runs) {
-    const dir = path.join(expDir, "runs", r.id);
+    const dir = where.run(r.id);
     const { config, ...record } = r;
-    const recPath = path.join(dir, "run.json");
-    const recText = JSON.stringify(record satisfies RunRecord, null, 2) + "\n";
-    if (!fs.existsSync(recPath) || fs.readFileSync(recPath, "utf8") !== recText) {
-      fs.mkdirSync(dir, { recursive: true });
-      await writeFileAtomic(recPath, recText);
-    }
+    await writeRunRecord(dir, record satisfies RunRecord);
     await trainOne(`run ${r.id}`, config, dir);
   }
   const results = await writeResults([expDir]);
@@ -180,18 +184,15 @@ export async function runGrid(
  */
 async function linkPretrained(dir: string, pre: NonNullable<GridSource["pretrained"]>) {
   const target = path.resolve(pre.path);
-  const link = path.join(dir, "checkpoint");
+  const link = runPaths(dir).checkpoint;
   fs.mkdirSync(dir, { recursive: true });
   if (!fs.existsSync(link)) fs.symlinkSync(target, link, "dir");
-  const summary = { done: true, steps: pre.cost.steps, cost: pre.cost, pretrained: target };
-  await writeFileAtomic(path.join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
-}
-
-/** Step of a run directory's last checkpoint (0 when none): where a resume starts. */
-function readStep(dir: string): number {
-  const st = path.join(dir, "checkpoint", "state.json");
-  if (fs.existsSync(st)) return JSON.parse(fs.readFileSync(st, "utf8")).step ?? 0;
-  return 0;
+  await writePretrainedSummary(dir, {
+    done: true,
+    steps: pre.cost.steps,
+    cost: pre.cost,
+    pretrained: target,
+  });
 }
 
 /**
@@ -201,8 +202,11 @@ function readStep(dir: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deterministicView } from "./runner.ts";
- * // deterministicView(resA) === deterministicView(resB) for an interrupted and an uninterrupted grid
+ * const a = { finished: 1, runs: [{ id: "r", cost: { steps: 9, wallSeconds: 1.2 } }] };
+ * const b = { finished: 1, runs: [{ id: "r", cost: { steps: 9, wallSeconds: 3.4 } }] };
+ * assert.equal(deterministicView(a as never), deterministicView(b as never));
  * ```
  */
 export function deterministicView(res: ResultsFile): string {

@@ -13,8 +13,10 @@ import { basename, dirname, join, resolve } from "node:path";
  *
  * @example
  * ```ts
- * import { TEMP_PREFIX } from "./atomic.ts";
- * const isTemp = (name: string) => name.startsWith(TEMP_PREFIX);
+ * import assert from "node:assert/strict";
+ * import { TEMP_PREFIX, tempSibling } from "./atomic.ts";
+ * const isTemp = (path: string) => path.split(/[\\/]/).pop()!.startsWith(TEMP_PREFIX);
+ * assert.ok(isTemp(tempSibling("runs/ckpt")));
  * ```
  */
 export const TEMP_PREFIX = ".hc-tmp-";
@@ -32,8 +34,10 @@ function randomTag(): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tempSibling } from "./atomic.ts";
- * tempSibling("/runs/ckpt"); // "/runs/.hc-tmp-ckpt-3f9a0c1b2d4e"
+ * // e.g. "/runs/.hc-tmp-ckpt-3f9a0c1b2d4e": same folder, random tag
+ * assert.match(tempSibling("/runs/ckpt"), /^[\\/]runs[\\/]\.hc-tmp-ckpt-[0-9a-f]{12}$/);
  * ```
  */
 export function tempSibling(path: string, prefix = TEMP_PREFIX): string {
@@ -46,8 +50,12 @@ export function tempSibling(path: string, prefix = TEMP_PREFIX): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pathExists } from "./atomic.ts";
- * if (await pathExists("/tmp")) console.log("there");
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await pathExists(dir), true);
+ * assert.equal(await pathExists(`${dir}/missing`), false);
+ * await Deno.remove(dir);
  * ```
  */
 export async function pathExists(path: string): Promise<boolean> {
@@ -67,7 +75,10 @@ export async function pathExists(path: string): Promise<boolean> {
  * @example
  * ```ts
  * import { fsyncDir } from "./atomic.ts";
- * await fsyncDir("/tmp");
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "a");
+ * await fsyncDir(dir); // resolves; a no-op where directories cannot be fsynced
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -89,8 +100,13 @@ export async function fsyncDir(dir: string): Promise<void> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeFileAtomic } from "./atomic.ts";
- * await writeFileAtomic("/tmp/hc-example.json", JSON.stringify({ ok: true }));
+ * const dir = await Deno.makeTempDir();
+ * await writeFileAtomic(`${dir}/run.json`, JSON.stringify({ ok: true }));
+ * assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/run.json`)), { ok: true });
+ * assert.equal([...Deno.readDirSync(dir)].length, 1); // no temp file left behind
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
@@ -128,10 +144,17 @@ export interface WriteDirOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeDirAtomic } from "./atomic.ts";
- * await writeDirAtomic("/tmp/hc-example-dir", async (tmp) => {
- *   await Deno.writeTextFile(`${tmp}/a.txt`, "hello");
- * }, { force: true });
+ * const root = await Deno.makeTempDir();
+ * const write = (text: string) => async (tmp: string) => {
+ *   await Deno.writeTextFile(`${tmp}/a.txt`, text);
+ * };
+ * await writeDirAtomic(`${root}/out`, write("hello"));
+ * await assert.rejects(writeDirAtomic(`${root}/out`, write("again")), /exists; pass --force/);
+ * await writeDirAtomic(`${root}/out`, write("again"), { force: true });
+ * assert.equal(await Deno.readTextFile(`${root}/out/a.txt`), "again");
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function writeDirAtomic(
@@ -185,8 +208,13 @@ export async function writeDirAtomic(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { removeStaleTemps } from "./atomic.ts";
- * await removeStaleTemps("/tmp");
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/.hc-tmp-ckpt-0123456789ab`);
+ * assert.deepEqual(await removeStaleTemps(dir), []); // younger than an hour: left alone
+ * assert.deepEqual(await removeStaleTemps(dir, 0), [".hc-tmp-ckpt-0123456789ab"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function removeStaleTemps(parent: string, maxAgeMs = 3_600_000): Promise<string[]> {

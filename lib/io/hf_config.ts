@@ -14,8 +14,10 @@ import { configProblems, type Family, type ModelConfig } from "../model/config.t
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { HF_FIELD } from "./hf_config.ts";
- * HF_FIELD.gpt2.hiddenSize; // "n_embd"
+ * assert.equal(HF_FIELD.gpt2.hiddenSize, "n_embd");
+ * assert.equal(HF_FIELD.llama.hiddenSize, "hidden_size");
  * ```
  */
 export const HF_FIELD: Record<Family, Record<keyof ModelConfig, string>> = {
@@ -57,9 +59,12 @@ export const HF_FIELD: Record<Family, Record<keyof ModelConfig, string>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toHfConfig } from "./hf_config.ts";
  * import { PRESETS } from "../model/config.ts";
- * const json = toHfConfig(PRESETS.tiny); // { model_type: "gpt2", n_embd: 64, ... }
+ * const json = toHfConfig(PRESETS.tiny);
+ * assert.equal(json.model_type, "gpt2");
+ * assert.equal(json.n_embd, 64);
  * ```
  */
 export function toHfConfig(cfg: ModelConfig): Record<string, unknown> {
@@ -115,9 +120,12 @@ export function toHfConfig(cfg: ModelConfig): Record<string, unknown> {
  *
  * @example
  * ```ts
- * import { hfConfigText } from "./hf_config.ts";
+ * import assert from "node:assert/strict";
+ * import { fromHfConfig, hfConfigText } from "./hf_config.ts";
  * import { PRESETS } from "../model/config.ts";
- * await Deno.writeTextFile("/tmp/hc-config.json", hfConfigText(PRESETS.tiny));
+ * const text = hfConfigText(PRESETS.tiny);
+ * assert.ok(text.endsWith("\n"));
+ * assert.deepEqual(fromHfConfig(JSON.parse(text)), PRESETS.tiny); // round trip
  * ```
  */
 export function hfConfigText(cfg: ModelConfig): string {
@@ -174,9 +182,13 @@ const isProb = (x: number) => x >= 0 && x < 1;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromHfConfig } from "./hf_config.ts";
  * const cfg = fromHfConfig({ model_type: "gpt2", vocab_size: 256, n_embd: 64, n_layer: 2,
  *   n_head: 4, n_positions: 64 });
+ * assert.equal(cfg.family, "gpt2");
+ * assert.equal(cfg.headDim, 16);
+ * assert.throws(() => fromHfConfig({ model_type: "bert" }), /model_type/);
  * ```
  */
 export function fromHfConfig(json: unknown, src = "config.json"): ModelConfig {
@@ -270,8 +282,13 @@ export function fromHfConfig(json: unknown, src = "config.json"): ModelConfig {
  *
  * @example
  * ```ts
- * import { readHfConfig } from "./hf_config.ts";
- * const cfg = await readHfConfig("runs/ckpt/config.json");
+ * import assert from "node:assert/strict";
+ * import { hfConfigText, readHfConfig } from "./hf_config.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/config.json`, hfConfigText(PRESETS["llama-tiny"]));
+ * assert.deepEqual(await readHfConfig(`${dir}/config.json`), PRESETS["llama-tiny"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readHfConfig(path: string): Promise<ModelConfig> {

@@ -30,9 +30,11 @@ function shapeTuple(shape: readonly number[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeNpy } from "./npy.ts";
  * const bytes = encodeNpy(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
- * await Deno.writeFile("/tmp/hc-a.npy", bytes);
+ * assert.equal(new TextDecoder().decode(bytes.subarray(1, 6)), "NUMPY"); // magic "\x93NUMPY"
+ * assert.equal(bytes.length % 64, 24); // header padded to 64 bytes, then 6 float32s
  * ```
  */
 export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Array {
@@ -68,8 +70,11 @@ export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Ar
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeNpy, encodeNpy } from "./npy.ts";
  * const { shape, data } = decodeNpy(encodeNpy(new Float32Array([1, 2]), [2]));
+ * assert.deepEqual(shape, [2]);
+ * assert.deepEqual([...data], [1, 2]);
  * ```
  */
 export function decodeNpy(bytes: Uint8Array): { shape: number[]; data: Float32Array } {

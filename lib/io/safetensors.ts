@@ -40,8 +40,9 @@ const DTYPE_SIZE: Record<string, number> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { READABLE_DTYPES } from "./safetensors.ts";
- * (READABLE_DTYPES as readonly string[]).includes("BF16"); // true
+ * assert.ok((READABLE_DTYPES as readonly string[]).includes("BF16"));
  * ```
  */
 export const READABLE_DTYPES = ["F32", "F16", "BF16"] as const;
@@ -123,9 +124,12 @@ function isNonNegInt(x: unknown): x is number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseHeader } from "./safetensors.ts";
  * const json = { w: { dtype: "F32", shape: [2], data_offsets: [0, 8] } };
- * const h = parseHeader("x.safetensors", json, 64, 72); // h.entries[0].begin === 64
+ * const h = parseHeader("x.safetensors", json, 64, 72);
+ * assert.equal(h.entries[0].begin, 64);
+ * assert.equal(h.entries[0].end, 72);
  * ```
  */
 export function parseHeader(
@@ -234,8 +238,10 @@ const F16_TABLE = (() => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeToFloat32 } from "./safetensors.ts";
- * decodeToFloat32(new Uint8Array([0x00, 0x3c]), "F16"); // Float32Array [1]
+ * assert.deepEqual([...decodeToFloat32(new Uint8Array([0x00, 0x3c]), "F16")], [1]);
+ * assert.deepEqual([...decodeToFloat32(new Uint8Array([0x80, 0x3f]), "BF16")], [1]);
  * ```
  */
 export function decodeToFloat32(bytes: Uint8Array, dtype: string): Float32Array {
@@ -271,10 +277,17 @@ export function decodeToFloat32(bytes: Uint8Array, dtype: string): Float32Array 
  *
  * @example
  * ```ts
- * import { openSafetensors } from "./safetensors.ts";
- * const r = await openSafetensors("model.safetensors");
- * const wte = await r.read("transformer.wte.weight");
+ * import assert from "node:assert/strict";
+ * import { openSafetensors, writeSafetensors } from "./safetensors.ts";
+ * import { hostTensor } from "../tensor_map.ts";
+ * const dir = await Deno.makeTempDir();
+ * const w = hostTensor([2, 2], new Float32Array([1, 2, 3, 4]));
+ * await writeSafetensors(`${dir}/model.safetensors`, new Map([["w", w], ["b", hostTensor([2])]]));
+ * const r = await openSafetensors(`${dir}/model.safetensors`);
+ * assert.deepEqual(r.names(), ["b", "w"]);
+ * assert.deepEqual(await r.read("w"), w); // reads just this tensor
  * await r.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function openSafetensors(path: string): Promise<SafetensorsReader> {
@@ -342,8 +355,16 @@ function makeReader(path: string, fh: FileHandle, header: SafetensorsHeader): Sa
  *
  * @example
  * ```ts
- * import { readSafetensors } from "./safetensors.ts";
- * const { tensors, metadata } = await readSafetensors("model.safetensors");
+ * import assert from "node:assert/strict";
+ * import { readSafetensors, writeSafetensors } from "./safetensors.ts";
+ * import { hostTensor } from "../tensor_map.ts";
+ * const dir = await Deno.makeTempDir();
+ * const w = hostTensor([3], new Float32Array([1, 2, 3]));
+ * await writeSafetensors(`${dir}/a.safetensors`, new Map([["w", w]]), { note: "example" });
+ * const { tensors, metadata } = await readSafetensors(`${dir}/a.safetensors`);
+ * assert.deepEqual(tensors.get("w"), w);
+ * assert.equal(metadata.note, "example");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readSafetensors(
@@ -376,9 +397,11 @@ export interface SafetensorsWriter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildHeader } from "./safetensors.ts";
  * const { bytes, offsets } = buildHeader([{ name: "w", shape: [2, 3] }]);
- * offsets.get("w"); // [0, 24]
+ * assert.deepEqual(offsets.get("w"), [0, 24]);
+ * assert.equal(bytes.length % 8, 0); // the data section starts 8-byte aligned
  * ```
  */
 export function buildHeader(
@@ -435,10 +458,15 @@ async function writeAll(fh: FileHandle, bytes: Uint8Array, position: number): Pr
  *
  * @example
  * ```ts
- * import { createSafetensorsWriter } from "./safetensors.ts";
- * const w = await createSafetensorsWriter("/tmp/hc-a.safetensors", [{ name: "a", shape: [2] }]);
+ * import assert from "node:assert/strict";
+ * import { createSafetensorsWriter, readSafetensors } from "./safetensors.ts";
+ * const dir = await Deno.makeTempDir();
+ * const w = await createSafetensorsWriter(`${dir}/a.safetensors`, [{ name: "a", shape: [2] }]);
  * await w.write("a", new Float32Array([1, 2]));
  * await w.close();
+ * const { tensors } = await readSafetensors(`${dir}/a.safetensors`);
+ * assert.deepEqual([...tensors.get("a")!.data], [1, 2]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function createSafetensorsWriter(
@@ -509,9 +537,13 @@ export async function createSafetensorsWriter(
  *
  * @example
  * ```ts
- * import { writeSafetensors } from "./safetensors.ts";
+ * import assert from "node:assert/strict";
+ * import { readSafetensors, writeSafetensors } from "./safetensors.ts";
  * import { hostTensor } from "../tensor_map.ts";
- * await writeSafetensors("/tmp/hc-b.safetensors", new Map([["w", hostTensor([2])]]));
+ * const dir = await Deno.makeTempDir();
+ * await writeSafetensors(`${dir}/b.safetensors`, new Map([["w", hostTensor([2])]]));
+ * assert.deepEqual([...(await readSafetensors(`${dir}/b.safetensors`)).tensors.keys()], ["w"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeSafetensors(

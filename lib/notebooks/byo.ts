@@ -8,7 +8,9 @@
  */
 import * as path from "node:path";
 import { parseTrainConfig } from "../train/config.ts";
-import { loadSplits, type RunSummary, train } from "../train/loop.ts";
+import { train } from "../train/loop.ts";
+import { loadSplits } from "../train/splits.ts";
+import type { RunSummary } from "../io/run_folder.ts";
 import { loadCheckpoint, loadCheckpointTokenizer } from "../io/checkpoint.ts";
 import { createModel, disposeModel } from "../model/model.ts";
 import { fixedBatches } from "../data/sampler.ts";
@@ -33,8 +35,13 @@ const STEPS: Record<string, number> = { quick: 150, standard: 600, paper: 20000 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { smallBpeCheckpoint } from "./byo.ts";
+ * import { initBackend } from "../backend.ts";
+ * await initBackend();
+ * // Trains 150 steps the first time (under a minute); later calls reuse the run.
  * const dir = await smallBpeCheckpoint("runs/nb/bpe-source", "quick");
+ * assert.ok(Deno.statSync(`${dir}/tokenizer.json`).isFile);
  * ```
  */
 export async function smallBpeCheckpoint(
@@ -77,8 +84,16 @@ export interface CheckpointEval {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { evaluateCheckpoint } from "./byo.ts";
- * const row = await evaluateCheckpoint("runs/nb/bpe-source/checkpoint", { items: 50 });
+ * import { randomHfCheckpoint } from "./helpers.ts";
+ * import { initBackend } from "../backend.ts";
+ * await initBackend("cpu");
+ * const dir = await Deno.makeTempDir();
+ * const row = await evaluateCheckpoint(await randomHfCheckpoint(dir), { batches: 1, items: 4 });
+ * assert.equal(row.bytesPerToken, 1); // a byte-level checkpoint
+ * assert.ok(Math.abs(row.loss - Math.log(256)) < 0.5); // untrained: near uniform
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function evaluateCheckpoint(
@@ -122,8 +137,16 @@ export async function evaluateCheckpoint(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { trainFurther } from "./byo.ts";
- * const s = await trainFurther("runs/nb/clone", "runs/nb/clone-trained", 20);
+ * import { randomHfCheckpoint } from "./helpers.ts";
+ * import { initBackend } from "../backend.ts";
+ * await initBackend("cpu");
+ * const dir = await Deno.makeTempDir();
+ * const s = await trainFurther(await randomHfCheckpoint(`${dir}/init`), `${dir}/trained`, 2);
+ * assert.equal(s.steps, 2);
+ * assert.ok(Deno.statSync(`${dir}/trained/checkpoint/model.safetensors`).isFile);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function trainFurther(init: string, out: string, steps: number): Promise<RunSummary> {

@@ -36,11 +36,13 @@ export interface RunExperimentOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { initBackend } from "../backend.ts";
  * import { runExperiment } from "./experiment.ts";
  * await initBackend();
+ * // Trains the quick grid the first time (minutes); afterwards it loads the runs.
  * const exp = await runExperiment("experiments/variant-ablation.json", "quick", { out: "runs" });
- * console.log(exp.runs.length);
+ * assert.equal(exp.runs.length, 6); // one seed of each initialisation
  * ```
  */
 export async function runExperiment(

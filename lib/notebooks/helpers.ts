@@ -20,8 +20,15 @@ import type { VerifyReport } from "../clone/verify.ts";
  *
  * @example
  * ```ts
- * import { sampleText } from "./helpers.ts";
- * const text = await sampleText("runs/demo-tiny/checkpoint", "The jury said", { maxNewTokens: 40 });
+ * import assert from "node:assert/strict";
+ * import { randomHfCheckpoint, sampleText } from "./helpers.ts";
+ * import { initBackend } from "../backend.ts";
+ * await initBackend("cpu");
+ * const dir = await randomHfCheckpoint(await Deno.makeTempDir(), "tiny");
+ * const text = await sampleText(dir, "The jury said", { maxNewTokens: 8 });
+ * assert.ok(text.startsWith("The jury said"));
+ * assert.equal(await sampleText(dir, "The jury said", { maxNewTokens: 8 }), text); // greedy
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function sampleText(
@@ -49,8 +56,13 @@ export async function sampleText(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { verificationRow } from "./helpers.ts";
- * // verificationRow("symmetric", record.verification)
+ * // With a clone's record.verification (cloneCheckpoint's result) it lists pass, diff and tolerance.
+ * assert.deepEqual(verificationRow("symmetric", null), {
+ *   clone: "symmetric",
+ *   "logits match": "not verified",
+ * });
  * ```
  */
 export function verificationRow(
@@ -73,11 +85,19 @@ export function verificationRow(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { randomHfCheckpoint } from "./helpers.ts";
- * const dir = await randomHfCheckpoint("runs/nb/random-llama", "llama-tiny");
+ * import { loadCheckpointConfig } from "../io/checkpoint.ts";
+ * const dir = await randomHfCheckpoint(await Deno.makeTempDir(), "llama-tiny");
+ * assert.equal((await loadCheckpointConfig(dir)).family, "llama");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function randomHfCheckpoint(dir: string, preset = "llama-tiny", seed = 0) {
+export async function randomHfCheckpoint(
+  dir: string,
+  preset = "llama-tiny",
+  seed = 0,
+): Promise<string> {
   const cfg = PRESETS[preset];
   if (!cfg) throw new Error(`preset: unknown '${preset}' (choose ${Object.keys(PRESETS)})`);
   await saveCheckpoint(dir, cfg, initParams(cfg, seed), { force: true });
@@ -89,8 +109,13 @@ export async function randomHfCheckpoint(dir: string, preset = "llama-tiny", see
  *
  * @example
  * ```ts
- * import { checkpointFiles } from "./helpers.ts";
- * console.table(checkpointFiles("runs/nb/clone"));
+ * import assert from "node:assert/strict";
+ * import { checkpointFiles, randomHfCheckpoint } from "./helpers.ts";
+ * const dir = await randomHfCheckpoint(await Deno.makeTempDir());
+ * const files = checkpointFiles(dir);
+ * assert.deepEqual(files.map((f) => f.file), ["config.json", "hyperclone.json", "model.safetensors"]);
+ * assert.ok(files[2].bytes > 100_000);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function checkpointFiles(dir: string): { file: string; bytes: number }[] {

@@ -72,8 +72,11 @@ function sizesOf(preset: string): Sizes {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sourceConfig } from "./presets.ts";
- * const cfg = sourceConfig("quick"); // cfg.steps 300
+ * const cfg = sourceConfig("quick");
+ * assert.equal(cfg.steps, 300);
+ * assert.throws(() => sourceConfig("huge"), /use quick, standard, paper/);
  * ```
  */
 export function sourceConfig(preset: string): TrainConfig {
@@ -96,8 +99,10 @@ export function sourceConfig(preset: string): TrainConfig {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cloneTrainConfig } from "./presets.ts";
  * const cfg = cloneTrainConfig("quick", "runs/nb/clone-symmetric", { dropout: 0.1 });
+ * assert.equal(cfg.init, "runs/nb/clone-symmetric");
  * ```
  */
 export function cloneTrainConfig(

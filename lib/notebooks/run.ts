@@ -76,6 +76,7 @@ async function run(cmd: string, args: string[], opts: { cwd?: string } = {}) {
  * @example
  * ```ts
  * import { checkJupyter } from "./run.ts";
+ * // Throws a NotebookError (exit code 2) naming the install command when Jupyter is missing.
  * await checkJupyter();
  * ```
  */
@@ -97,7 +98,8 @@ export async function checkJupyter(): Promise<void> {
  * @example
  * ```ts
  * import { ensureDenoKernel } from "./run.ts";
- * const installed = await ensureDenoKernel();
+ * const installed = await ensureDenoKernel(); // false when a working "deno" kernel is there
+ * console.log(installed ? "installed the Deno kernel" : "Deno kernel present");
  * ```
  */
 export async function ensureDenoKernel(): Promise<boolean> {
@@ -119,8 +121,9 @@ export async function ensureDenoKernel(): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listNotebooks } from "./run.ts";
- * listNotebooks("notebooks", ["01"]); // ["notebooks/01-quickstart.ipynb"]
+ * assert.deepEqual(listNotebooks("notebooks", ["01"]), ["notebooks/01-quickstart.ipynb"]);
  * ```
  */
 export function listNotebooks(dir: string, only: string[] = []): string[] {
@@ -163,9 +166,10 @@ function cellError(stderr: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runNotebooks } from "./run.ts";
- * const runs = await runNotebooks({ only: ["01"] });
- * console.log(runs[0].seconds);
+ * const runs = await runNotebooks({ only: ["01"] }); // executes notebook 01 (minutes)
+ * assert.equal(runs.length, 1);
  * ```
  */
 export async function runNotebooks(opts: RunNotebooksOptions = {}): Promise<NotebookRun[]> {
@@ -215,8 +219,10 @@ export async function runNotebooks(opts: RunNotebooksOptions = {}): Promise<Note
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { main } from "./run.ts";
- * const code = await main(["01", "--preset", "quick"]);
+ * const code = await main(["01", "--preset", "quick"]); // executes notebook 01 (minutes)
+ * assert.equal(code, 0);
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -35,12 +35,15 @@ export interface MeanCurve {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { meanOverSeeds } from "./aggregate.ts";
  * const m = meanOverSeeds([
  *   { step: [0, 10], x: [0, 1], y: [3, 2] },
  *   { step: [0, 10], x: [0, 3], y: [3, 1] },
  * ]);
- * // m.x [0, 2], m.y [3, 1.5], m.lo [3, 1], m.hi [3, 2]
+ * assert.deepEqual(m.x, [0, 2]);
+ * assert.deepEqual(m.y, [3, 1.5]);
+ * assert.deepEqual([m.lo, m.hi], [[3, 1], [3, 2]]); // the band spans the seeds
  * ```
  */
 export function meanOverSeeds(curves: SeedCurve[]): MeanCurve {
@@ -67,8 +70,9 @@ export function meanOverSeeds(curves: SeedCurve[]): MeanCurve {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mean } from "./aggregate.ts";
- * mean([1, 2, 3]); // 2
+ * assert.equal(mean([1, 2, 3]), 2);
  * ```
  */
 export function mean(v: number[]): number {
@@ -80,8 +84,10 @@ export function mean(v: number[]): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { groupBy } from "./aggregate.ts";
- * groupBy([1, 2, 3], (n) => n % 2 ? "odd" : "even"); // Map { odd: [1, 3], even: [2] }
+ * const groups = groupBy([1, 2, 3], (n) => n % 2 ? "odd" : "even");
+ * assert.deepEqual([...groups], [["odd", [1, 3]], ["even", [2]]]);
  * ```
  */
 export function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { MetricsLine, TrainingCost } from "../train/loop.ts";
+import type { MetricsLine, TrainingCost } from "../io/run_folder.ts";
 import type { Curve } from "../eval/speedup.ts";
 import {
   axisTitle,
@@ -45,8 +45,11 @@ export type ResolvedMetric = Exclude<MetricName, "accuracy">;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { costAt } from "./curves.ts";
- * costAt({ step: 10, tokens: 640, trainFlops: 1e9, deviceHours: 0 } as never, "tokens", null, 1e8); // 640
+ * const line = { step: 10, tokens: 640, trainFlops: 1e9, deviceHours: 0 } as never;
+ * assert.equal(costAt(line, "tokens", null, 1e8), 640);
+ * assert.equal(costAt(line, "steps", null, 1e8), 10); // FLOPs in units of a baseline step
  * ```
  */
 export function costAt(
@@ -69,8 +72,9 @@ function every(runs: LoadedRun[], has: (l: MetricsLine) => boolean): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveMetric } from "./curves.ts";
- * resolveMetric("valLoss", []); // "valLoss"
+ * assert.equal(resolveMetric("valLoss", []), "valLoss");
  * ```
  */
 export function resolveMetric(metric: MetricName, runs: LoadedRun[]): ResolvedMetric {
@@ -93,8 +97,10 @@ export interface TaskScore {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { taskNames } from "./curves.ts";
- * taskNames([]); // []
+ * const run = { metrics: [{ taskScores: { cloze: { score: 0.4 } } }] } as never;
+ * assert.deepEqual(taskNames([run]), ["cloze"]);
  * ```
  */
 export function taskNames(runs: LoadedRun[]): string[] {
@@ -113,9 +119,10 @@ export function taskNames(runs: LoadedRun[]): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { metricAt } from "./curves.ts";
- * metricAt({ valLoss: 2.5 } as never, "valLoss"); // 2.5
- * metricAt({ taskScores: { cloze: { score: 0.4 } } } as never, "task:cloze"); // 0.4
+ * assert.equal(metricAt({ valLoss: 2.5 } as never, "valLoss"), 2.5);
+ * assert.equal(metricAt({ taskScores: { cloze: { score: 0.4 } } } as never, "task:cloze"), 0.4);
  * ```
  */
 export function metricAt(line: MetricsLine, metric: ResolvedMetric): number {
@@ -128,9 +135,10 @@ export function metricAt(line: MetricsLine, metric: ResolvedMetric): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { metricWithStderr } from "./curves.ts";
- * metricWithStderr({ avgAccuracy: 0.7, avgAccuracyStderr: 0.01 } as never, "avgAccuracy");
- * // { value: 0.7, stderr: 0.01 }
+ * const line = { avgAccuracy: 0.7, avgAccuracyStderr: 0.01 } as never;
+ * assert.deepEqual(metricWithStderr(line, "avgAccuracy"), { value: 0.7, stderr: 0.01 });
  * ```
  */
 export function metricWithStderr(
@@ -172,8 +180,9 @@ export const METRIC_TITLE: Record<Exclude<ResolvedMetric, `task:${string}`>, str
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { metricTitle } from "./curves.ts";
- * metricTitle("task:brown-cloze-v1"); // "brown-cloze-v1 accuracy"
+ * assert.equal(metricTitle("task:brown-cloze-v1"), "brown-cloze-v1 accuracy");
  * ```
  */
 export function metricTitle(metric: ResolvedMetric): string {
@@ -189,8 +198,12 @@ export function metricTitle(metric: ResolvedMetric): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { costAxisTitle } from "./curves.ts";
- * costAxisTitle("flops", [], true); // "training FLOPs (evaluation excluded), source training charged"
+ * assert.equal(
+ *   costAxisTitle("flops", [], true),
+ *   "training FLOPs (evaluation excluded), source training charged",
+ * );
  * ```
  */
 export function costAxisTitle(axis: CostAxis, runs: LoadedRun[], withSource: boolean): string {
@@ -202,8 +215,9 @@ export function costAxisTitle(axis: CostAxis, runs: LoadedRun[], withSource: boo
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deviceHoursTitle } from "./curves.ts";
- * deviceHoursTitle([], false); // "device-hours (wall-clock x threads, evaluation included)"
+ * assert.match(deviceHoursTitle([], false), /^device-hours/);
  * ```
  */
 export function deviceHoursTitle(runs: LoadedRun[], withSource: boolean): string {
@@ -217,8 +231,15 @@ export function deviceHoursTitle(runs: LoadedRun[], withSource: boolean): string
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runCurve } from "./curves.ts";
- * // runCurve(run, "steps", "valLoss", true, baselineStepFlops)
+ * const line = (step: number, valLoss: number) =>
+ *   ({ step, tokens: step * 64, trainFlops: step * 1e6, deviceHours: 0, valLoss });
+ * const run = { metrics: [line(0, 5), line(10, 3)], sourceCost: null } as never;
+ * const c = runCurve(run, "tokens", "valLoss", false, 1e6);
+ * assert.deepEqual(c.x, [0, 640]);
+ * assert.deepEqual(c.y, [5, 3]);
+ * assert.deepEqual(runCurve(run, "steps", "valLoss", false, 1e6).x, [0, 10]);
  * ```
  */
 export function runCurve(

@@ -37,9 +37,11 @@ function titleOf(fig: Figure): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { figureBundle, PLOTLY_MIME } from "./display.ts";
  * const b = figureBundle({ data: [], layout: { title: { text: "t" } } }, { inlinePlotly: "always" });
- * console.log(Object.keys(b)); // [PLOTLY_MIME, "text/html", "text/plain"]
+ * assert.deepEqual(Object.keys(b), [PLOTLY_MIME, "text/html", "text/plain"]);
+ * assert.equal(b["text/plain"], "<Figure: t, 0 traces>");
  * ```
  */
 export function figureBundle(fig: Figure, opts: ShowFigureOptions = {}): MimeBundle {
@@ -70,8 +72,9 @@ function jupyter(): JupyterApi | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { inNotebook } from "./display.ts";
- * if (!inNotebook()) console.log("plain deno");
+ * assert.equal(inNotebook(), false); // true only inside the `deno jupyter` kernel
  * ```
  */
 export function inNotebook(): boolean {
@@ -85,6 +88,7 @@ export function inNotebook(): boolean {
  * @example
  * ```ts
  * import { showFigure } from "./display.ts";
+ * // In a notebook: an interactive chart. In plain Deno: "<Figure: figure, 1 traces>".
  * await showFigure({ data: [{ type: "scatter", x: [1, 2], y: [3, 4] }], layout: {} });
  * ```
  */
@@ -106,8 +110,10 @@ export interface TableOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatCell } from "./display.ts";
- * formatCell(3.14159, 3); // "3.14"
+ * assert.equal(formatCell(3.14159, 3), "3.14");
+ * assert.equal(formatCell(null), "-");
  * ```
  */
 export function formatCell(v: unknown, digits = 4): string {
@@ -126,8 +132,11 @@ export function formatCell(v: unknown, digits = 4): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tableHtml } from "./display.ts";
- * tableHtml([{ init: "random", loss: 2.1 }], { title: "final" });
+ * const html = tableHtml([{ init: "random", loss: 2.1 }], { title: "final" });
+ * assert.match(html, /<th[^>]*>init<\/th>/);
+ * assert.match(html, /2\.1/);
  * ```
  */
 export function tableHtml(rows: Record<string, unknown>[], opts: TableOptions = {}): string {
@@ -149,8 +158,9 @@ export function tableHtml(rows: Record<string, unknown>[], opts: TableOptions = 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tableText } from "./display.ts";
- * console.log(tableText([{ a: 1, b: "x" }]));
+ * assert.equal(tableText([{ a: 1, b: "x" }, { a: 10, b: "y" }]), "a   b\n1   x\n10  y");
  * ```
  */
 export function tableText(rows: Record<string, unknown>[], opts: TableOptions = {}): string {
@@ -167,6 +177,7 @@ export function tableText(rows: Record<string, unknown>[], opts: TableOptions = 
  * @example
  * ```ts
  * import { showTable } from "./display.ts";
+ * // In a notebook: an HTML table. In plain Deno: the tableText lines.
  * await showTable([{ init: "random", "final loss": 2.1 }], { title: "Final losses" });
  * ```
  */
@@ -183,6 +194,7 @@ export async function showTable(
  * @example
  * ```ts
  * import { display } from "./display.ts";
+ * // In a notebook: rendered markdown. In plain Deno: prints "done".
  * await display({ "text/markdown": "**done**", "text/plain": "done" });
  * ```
  */
@@ -207,8 +219,10 @@ export async function display(bundle: MimeBundle): Promise<void> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { flushDelayMs } from "./display.ts";
- * flushDelayMs({ "text/plain": "x" }); // 30
+ * assert.equal(flushDelayMs({ "text/plain": "x" }), 30);
+ * assert.equal(flushDelayMs({ "text/html": "x".repeat(50_000_000) }), 3000); // capped
  * ```
  */
 export function flushDelayMs(bundle: MimeBundle): number {

@@ -47,8 +47,10 @@ const CYCLE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { colorFor } from "./figure.ts";
- * colorFor("random", 0); // "#7f7f7f"
+ * assert.equal(colorFor("random", 0), "#7f7f7f"); // fixed per initialisation
+ * assert.equal(colorFor("random", 5), "#7f7f7f");
  * ```
  */
 export function colorFor(name: string, index: number): string {
@@ -79,9 +81,11 @@ export interface BandSeries {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bandTraces } from "./figure.ts";
  * const t = bandTraces({ name: "random", x: [0, 1], y: [1, 2], lo: [0.9, 1.8], hi: [1.1, 2.2], color: "#7f7f7f" });
- * // t.length 2: the band, then the line
+ * assert.deepEqual(t.map((tr) => tr.name), ["random band", "random"]); // the band, then the line
+ * assert.deepEqual(t[0].y, [1.1, 2.2, 1.8, 0.9]); // upper edge, then the lower one back
  * ```
  */
 export function bandTraces(s: BandSeries): Trace[] {
@@ -117,8 +121,11 @@ export function bandTraces(s: BandSeries): Trace[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { baseLayout } from "./figure.ts";
- * const layout = baseLayout("Loss vs tokens", "tokens", "validation loss");
+ * const layout = baseLayout("Loss vs tokens", "tokens", "validation loss", { height: 300 });
+ * assert.deepEqual(layout.title, { text: "Loss vs tokens" });
+ * assert.equal(layout.height, 300);
  * ```
  */
 export function baseLayout(
@@ -144,8 +151,10 @@ export function baseLayout(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { emptyFigure } from "./figure.ts";
  * const f = emptyFigure("Symmetry", "no run logged symmetry");
+ * assert.deepEqual(f.data, []);
  * ```
  */
 export function emptyFigure(title: string, note: string): Figure {

@@ -83,9 +83,14 @@ function panelTraces(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "../experiments/results.ts";
  * import { curvesFigure } from "./figures.ts";
+ * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
  * const fig = curvesFigure(loadExperiment("runs/variant-ablation/quick").runs, { x: "tokens", y: "valLoss" });
+ * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
+ * assert.equal(titleOf(fig), "validation loss (nats/byte) vs training tokens");
+ * assert.equal(fig.data.length, 6); // one line per initialisation
  * ```
  */
 export function curvesFigure(runs: LoadedRun[], opts: CurvesOptions = {}): Figure {
@@ -109,9 +114,14 @@ export function curvesFigure(runs: LoadedRun[], opts: CurvesOptions = {}): Figur
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "../experiments/results.ts";
  * import { accuracyVsDeviceHours } from "./figures.ts";
+ * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
  * const fig = accuracyVsDeviceHours(loadExperiment("runs/variant-ablation/quick").runs, { includeSourceCost: true });
+ * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
+ * assert.equal(titleOf(fig), "Accuracy vs device-hours (source cost charged)");
+ * assert.equal(fig.data.length, 12); // a band and a line per initialisation
  * ```
  */
 export function accuracyVsDeviceHours(
@@ -161,12 +171,16 @@ function lateRange(traces: Trace[]): [number, number] | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "../experiments/results.ts";
  * import { panelsFigure } from "./figures.ts";
+ * // Needs the experiment on disk: `deno task hc ablate experiments/variant-ablation.json --preset quick`.
  * const fig = panelsFigure(loadExperiment("runs/variant-ablation/quick").runs, [
  *   { x: "tokens", y: "valLoss", withSource: false, title: "loss" },
  *   { x: "tokens", y: "accuracy", withSource: false, title: "accuracy" },
  * ], { title: "two panels", columns: 2 });
+ * assert.deepEqual(fig.layout.title, { text: "two panels" });
+ * assert.ok(fig.layout.xaxis2 !== undefined); // the second panel's axes
  * ```
  */
 export function panelsFigure(
@@ -229,10 +243,14 @@ export function panelsFigure(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "../experiments/results.ts";
  * import { mainFigure } from "./figures.ts";
+ * // Needs the experiment on disk: `deno task hc ablate experiments/variant-ablation.json --preset quick`.
  * const exp = loadExperiment("runs/variant-ablation/quick");
  * const fig = mainFigure(exp.runs);
+ * assert.match((fig.layout.title as { text: string }).text, /^Accuracy and loss vs device-hours/);
+ * assert.ok(fig.layout.yaxis4 !== undefined); // four panels: accuracy and loss, source charged or not
  * ```
  */
 export function mainFigure(runs: LoadedRun[], opts: { stepFlops?: number | null } = {}): Figure {
@@ -256,9 +274,14 @@ export function mainFigure(runs: LoadedRun[], opts: { stepFlops?: number | null 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "../experiments/results.ts";
  * import { taskAccuracyFigure } from "./figures.ts";
+ * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
  * const fig = taskAccuracyFigure(loadExperiment("runs/variant-ablation/quick").runs);
+ * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
+ * assert.match(titleOf(fig), /^Per-task accuracy/);
+ * assert.ok(fig.data.length > 0);
  * ```
  */
 export function taskAccuracyFigure(
@@ -286,9 +309,14 @@ export function taskAccuracyFigure(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "../experiments/results.ts";
  * import { lossVsTokens } from "./figures.ts";
+ * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
  * const fig = lossVsTokens(loadExperiment("runs/variant-ablation/quick").runs);
+ * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
+ * assert.equal(titleOf(fig), "Validation loss vs tokens");
+ * assert.equal(fig.data.length, 6);
  * ```
  */
 export function lossVsTokens(
@@ -328,9 +356,14 @@ function ciErrors(stats: (SpeedupStat | null)[]) {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readResults } from "../experiments/results.ts";
  * import { speedupBars } from "./figures.ts";
+ * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
  * const fig = speedupBars(readResults("runs/variant-ablation/quick")!, "flops");
+ * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
+ * assert.match(titleOf(fig), /^Speed-up to random init's final loss/);
+ * assert.equal(fig.data[0].type, "bar");
  * ```
  */
 export function speedupBars(res: ResultsFile, axis: Axis = "deviceHours"): Figure {
@@ -389,9 +422,14 @@ export function speedupBars(res: ResultsFile, axis: Axis = "deviceHours"): Figur
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readResults } from "../experiments/results.ts";
  * import { variantAblation } from "./figures.ts";
+ * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
  * const fig = variantAblation(readResults("runs/variant-ablation/quick")!);
+ * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
+ * assert.match(titleOf(fig), /^Variant ablation/);
+ * assert.equal(fig.data.length, 2); // final loss and accuracy
  * ```
  */
 export function variantAblation(res: ResultsFile): Figure {
@@ -436,9 +474,14 @@ export function variantAblation(res: ResultsFile): Figure {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "../experiments/results.ts";
  * import { sourceQuality } from "./figures.ts";
+ * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
  * const fig = sourceQuality(loadExperiment("runs/source-quality/quick").runs);
+ * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
+ * assert.match(titleOf(fig), /^Source quality/);
+ * assert.ok(fig.data.length > 0);
  * ```
  */
 export function sourceQuality(runs: LoadedRun[], opts: { y?: MetricName } = {}): Figure {
@@ -456,9 +499,14 @@ export function sourceQuality(runs: LoadedRun[], opts: { y?: MetricName } = {}):
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "../experiments/results.ts";
  * import { sourceSize } from "./figures.ts";
+ * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
  * const fig = sourceSize(loadExperiment("runs/source-size/quick").runs);
+ * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
+ * assert.match(titleOf(fig), /^Source size/);
+ * assert.ok(fig.data.length > 0);
  * ```
  */
 export function sourceSize(runs: LoadedRun[], opts: { y?: MetricName } = {}): Figure {
@@ -484,9 +532,12 @@ interface SymmetryPoint {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "../experiments/results.ts";
  * import { symmetryFigure } from "./figures.ts";
- * const fig = symmetryFigure(loadExperiment("runs/noise-and-dropout/quick").runs);
+ * // Needs the experiment on disk: `deno task hc ablate experiments/variant-ablation.json --preset quick`.
+ * const fig = symmetryFigure(loadExperiment("runs/variant-ablation/quick").runs);
+ * assert.match((fig.layout.title as { text: string }).text, /^Symmetry: cosine between cloned blocks/);
  * ```
  */
 export function symmetryFigure(runs: LoadedRun[]): Figure {
@@ -530,8 +581,11 @@ export function symmetryFigure(runs: LoadedRun[]): Figure {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { spectraFigure } from "./figures.ts";
  * const fig = spectraFigure([{ name: "start", tensor: "w", values: [3, 1, 0] }]);
+ * assert.deepEqual(fig.layout.title, { text: "Singular values of w" });
+ * assert.deepEqual(fig.data[0].y, [3, 1, 3e-7]); // zero drawn at 1e-7 of the largest (log axis)
  * ```
  */
 export function spectraFigure(spectra: Spectrum[], title?: string): Figure {

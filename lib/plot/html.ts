@@ -16,8 +16,9 @@ let plotlySource: string | undefined;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { plotlyPath } from "./html.ts";
- * console.log(plotlyPath()); // .../node_modules/.deno/plotly.js-dist-min@.../plotly.min.js
+ * assert.match(plotlyPath(), /plotly\.min\.js$/);
  * ```
  */
 export function plotlyPath(): string {
@@ -40,8 +41,9 @@ export function plotlyPath(): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { plotlyJs } from "./html.ts";
- * plotlyJs().length > 1e6; // true
+ * assert.ok(plotlyJs().length > 1e6);
  * ```
  */
 export function plotlyJs(): string {
@@ -64,8 +66,9 @@ export function scriptJson(v: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { escapeHtml } from "./html.ts";
- * escapeHtml("a<b & c"); // "a&lt;b &amp; c"
+ * assert.equal(escapeHtml("a<b & c"), "a&lt;b &amp; c");
  * ```
  */
 export function escapeHtml(s: string): string {
@@ -90,8 +93,11 @@ export interface FigureDivOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { figureDiv } from "./html.ts";
  * const html = figureDiv({ data: [], layout: {} }, { inlinePlotly: false });
+ * assert.match(html, /^<div/);
+ * assert.ok(html.length < 10_000); // plotly.js not inlined
  * ```
  */
 export function figureDiv(fig: Figure, opts: FigureDivOptions = {}): string {
@@ -116,8 +122,11 @@ export function figureDiv(fig: Figure, opts: FigureDivOptions = {}): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { figureHtml } from "./html.ts";
- * await Deno.writeTextFile("/tmp/fig.html", figureHtml({ data: [], layout: {} }, "empty"));
+ * const page = figureHtml({ data: [], layout: {} }, "empty");
+ * assert.match(page, /<title>empty<\/title>/);
+ * assert.ok(page.length > 1e6); // self-contained: plotly.js is inlined
  * ```
  */
 export function figureHtml(fig: Figure, title = "figure"): string {

@@ -37,9 +37,13 @@ import * as fs from "node:fs";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "../experiments/results.ts";
  * import { resultsOf } from "./paper.ts";
+ * // Needs the experiment on disk: `deno task hc ablate experiments/variant-ablation.json --preset quick`.
  * const res = resultsOf(loadExperiment("runs/variant-ablation/quick"));
+ * assert.equal(res.spec, "variant-ablation");
+ * assert.equal(res.preset, "quick");
  * ```
  */
 export function resultsOf(exp: Experiment): ResultsFile {
@@ -52,9 +56,13 @@ export function resultsOf(exp: Experiment): ResultsFile {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "../experiments/results.ts";
  * import { runSpectra } from "./paper.ts";
- * const spectra = await runSpectra(loadExperiment("runs/noise-and-dropout/quick").runs);
+ * // Needs the experiment on disk: `deno task hc ablate experiments/variant-ablation.json --preset quick`.
+ * const spectra = await runSpectra(loadExperiment("runs/variant-ablation/quick").runs);
+ * assert.ok(spectra.length > 0);
+ * assert.ok(spectra.every((s) => s.tensor === "transformer.h.0.mlp.c_fc.weight"));
  * ```
  */
 export async function runSpectra(runs: LoadedRun[], tensor?: string): Promise<Spectrum[]> {
@@ -84,9 +92,12 @@ export async function runSpectra(runs: LoadedRun[], tensor?: string): Promise<Sp
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadExperiment } from "../experiments/results.ts";
  * import { experimentFigures } from "./paper.ts";
+ * // Needs the experiment on disk: `deno task hc ablate experiments/variant-ablation.json --preset quick`.
  * const figs = await experimentFigures(loadExperiment("runs/variant-ablation/quick"));
+ * assert.ok("variant-ablation-quick-main" in figs);
  * ```
  */
 export async function experimentFigures(exp: Experiment): Promise<Record<string, Figure>> {
@@ -124,9 +135,11 @@ export async function experimentFigures(exp: Experiment): Promise<Record<string,
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { paperFigures } from "./paper.ts";
+ * // Every experiment found under runs/, e.g. after `deno task demo`.
  * const figs = await paperFigures("runs");
- * console.log(Object.keys(figs));
+ * assert.ok(Object.keys(figs).some((name) => name.startsWith("variant-ablation-quick-")));
  * ```
  */
 export async function paperFigures(runsDir: string): Promise<Record<string, Figure>> {

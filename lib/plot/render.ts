@@ -59,8 +59,11 @@ export interface RenderResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findChromium } from "./render.ts";
- * console.log(findChromium() ?? "no chromium");
+ * const found = findChromium(); // HC_CHROMIUM, then the usual install paths
+ * assert.ok(found === null || Deno.statSync(found).isFile);
+ * assert.equal(findChromium("/no/such/chromium"), null); // an explicit path is not replaced
  * ```
  */
 export function findChromium(explicit?: string): string | null {
@@ -80,8 +83,9 @@ export function findChromium(explicit?: string): string | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { safeName } from "./render.ts";
- * safeName("Accuracy vs GPU-hours!"); // "accuracy-vs-gpu-hours"
+ * assert.equal(safeName("Accuracy vs GPU-hours!"), "accuracy-vs-gpu-hours");
  * ```
  */
 export function safeName(name: string): string {
@@ -96,9 +100,14 @@ export function safeName(name: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderFigures } from "./render.ts";
- * const r = await renderFigures({ demo: { data: [{ type: "bar", x: ["a"], y: [1] }], layout: {} } }, "figures");
- * if (r.imagesSkipped) console.warn(r.imagesSkipped);
+ * const dir = await Deno.makeTempDir();
+ * const figs = { demo: { data: [{ type: "bar" as const, x: ["a"], y: [1] }], layout: {} } };
+ * // formats default to png and svg (made with Chromium when installed); [] writes HTML only.
+ * const r = await renderFigures(figs, dir, { formats: [] });
+ * assert.deepEqual(r.files.map((f) => f.slice(dir.length + 1)), ["demo.html"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function renderFigures(
@@ -192,8 +201,9 @@ async function renderInPage(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeDataUrl } from "./render.ts";
- * new TextDecoder().decode(decodeDataUrl("data:image/svg+xml,%3Csvg%3E")); // "<svg>"
+ * assert.equal(new TextDecoder().decode(decodeDataUrl("data:image/svg+xml,%3Csvg%3E")), "<svg>");
  * ```
  */
 export function decodeDataUrl(url: string): Uint8Array {

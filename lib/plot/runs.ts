@@ -7,9 +7,8 @@
  * @module
  */
 import * as path from "node:path";
-import { readMetrics, readSummary } from "../train/loop.ts";
+import { readCloneRecord, readMetrics, readSummary } from "../io/run_folder.ts";
 import type { LoadedRun } from "../experiments/results.ts";
-import { readCloneRecord } from "../train/loop.ts";
 
 export type { LoadedRun };
 
@@ -19,8 +18,17 @@ export type { LoadedRun };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { appendMetricsLine } from "../io/run_folder.ts";
  * import { loadRun } from "./runs.ts";
- * const run = loadRun("runs/nb/symmetric-dropout0", "symmetric, dropout 0");
+ * const dir = Deno.makeTempDirSync();
+ * appendMetricsLine(dir, { step: 0, tokens: 0, trainLoss: null, valLoss: 5, valPerplexity: 148.4,
+ *   valAccuracy: 0, lr: 0, gradNorm: null, wallSeconds: 0, deviceHours: 0, trainFlops: 0,
+ *   evalFlops: 0 });
+ * const run = loadRun(dir, "symmetric, dropout 0");
+ * assert.equal(run.record.init, "symmetric, dropout 0");
+ * assert.equal(run.metrics.length, 1);
+ * assert.equal(run.summary, null); // not finished
  * ```
  */
 export function loadRun(dir: string, init: string, seed = 0): LoadedRun {
@@ -54,8 +62,12 @@ export function loadRun(dir: string, init: string, seed = 0): LoadedRun {
  *
  * @example
  * ```ts
- * import { cloneDirOf, loadRun } from "./runs.ts";
- * const start = cloneDirOf(loadRun("runs/nb/sym", "symmetric"));
+ * import assert from "node:assert/strict";
+ * import { cloneDirOf } from "./runs.ts";
+ * const record = { id: "r", spec: "s", preset: "p", kind: "target" as const, init: "sym",
+ *   group: "small", seed: 0, source: "small-1", clone: "small-symmetric-2" };
+ * const run = { record, dir: "runs/s/p/runs/r", metrics: [], summary: null, sourceCost: null };
+ * assert.equal(cloneDirOf(run), "runs/s/p/clones/small-symmetric-2");
  * ```
  */
 export function cloneDirOf(run: LoadedRun): string | null {
@@ -72,8 +84,10 @@ export function cloneDirOf(run: LoadedRun): string | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isGpuRun } from "./runs.ts";
- * // isGpuRun(run) is false for runs on the wasm or cpu backends
+ * const device = { backend: "wasm", label: "wasm-simd", accelerators: 1, isGpu: false };
+ * assert.equal(isGpuRun({ summary: { device } } as never), false);
  * ```
  */
 export function isGpuRun(run: LoadedRun): boolean {

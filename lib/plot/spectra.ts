@@ -24,8 +24,17 @@ export interface Spectrum {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkpointSpectrum } from "./spectra.ts";
- * const s = await checkpointSpectrum("runs/x/checkpoint", "transformer.h.0.mlp.c_fc.weight", "end");
+ * import { saveCheckpoint } from "../io/checkpoint.ts";
+ * import { PRESETS } from "../model/config.ts";
+ * import { initParams } from "../model/params.ts";
+ * const dir = await Deno.makeTempDir();
+ * await saveCheckpoint(dir, PRESETS.tiny, initParams(PRESETS.tiny, 0), { force: true });
+ * const s = await checkpointSpectrum(dir, "transformer.h.0.mlp.c_fc.weight", "init");
+ * assert.equal(s.values.length, 64); // min(64, 256) for the [64, 256] matrix
+ * assert.ok(s.values.every((v, i) => i === 0 || v <= s.values[i - 1])); // descending
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function checkpointSpectrum(
@@ -56,8 +65,9 @@ export async function checkpointSpectrum(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { defaultSpectrumTensor } from "./spectra.ts";
- * defaultSpectrumTensor("gpt2"); // "transformer.h.0.mlp.c_fc.weight"
+ * assert.equal(defaultSpectrumTensor("gpt2"), "transformer.h.0.mlp.c_fc.weight");
  * ```
  */
 export function defaultSpectrumTensor(family: "gpt2" | "llama", layer = 0): string {

@@ -31,9 +31,14 @@ export interface AdamWState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { createAdamW } from "./adamw.ts";
+ * await initBackend("cpu");
  * const state = createAdamW(new Map([["w", tf.variable(tf.zeros([2, 2]))]]));
+ * assert.equal(state.step, 0);
+ * assert.deepEqual(state.m.get("w")!.arraySync(), [[0, 0], [0, 0]]);
  * ```
  */
 export function createAdamW(
@@ -65,9 +70,12 @@ export function disposeAdamW(state: AdamWState): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { globalNorm } from "./adamw.ts";
- * globalNorm({ a: tf.tensor1d([3, 4]) }).print(); // 5
+ * await initBackend("cpu");
+ * assert.equal(globalNorm({ a: tf.tensor1d([3, 4]), b: tf.tensor1d([12]) }).dataSync()[0], 13);
  * ```
  */
 export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
@@ -115,11 +123,18 @@ function decayMask(state: AdamWState, ps: tf.Variable[], key: string): tf.Tensor
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
+ * import { initBackend } from "../backend.ts";
  * import { adamwStep, createAdamW } from "./adamw.ts";
+ * await initBackend("cpu");
  * const vars = new Map([["w", tf.variable(tf.ones([2, 2]))]]);
  * const st = createAdamW(vars);
- * adamwStep(vars, { w: tf.ones([2, 2]) }, st, 1e-3, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 });
+ * const norm = adamwStep(vars, { w: tf.ones([2, 2]) }, st, 1e-3, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 });
+ * assert.equal(norm.dataSync()[0], 2); // the gradient's norm before clipping
+ * // Clipped to norm 1, the first Adam step moves each weight by about lr, plus decay lr * 0.1 * w.
+ * const w = vars.get("w")!.dataSync();
+ * assert.ok(w.every((x) => Math.abs(x - (1 - 1e-3 - 1e-4)) < 1e-6));
  * ```
  */
 export function adamwStep(
