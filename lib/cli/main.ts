@@ -29,7 +29,7 @@ commands:
   demo    the main demo (README)
 
 Every command takes --backend auto|tensorflow|webgpu|wasm|cpu (or HC_BACKEND) and
---threads N (or HC_THREADS; default: every idle core). HC_BLAS=off|/path/lib.so picks
+--threads N (or HC_THREADS; default: every core, wasm kernels 1 with native BLAS). HC_BLAS=off|/path/lib.so picks
 the native matmul library (docs/performance.md).`;
 
 type Command = (args: string[]) => Promise<number | void>;
