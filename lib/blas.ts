@@ -245,3 +245,58 @@ export function sgemmAt(
     n,
   );
 }
+
+/**
+ * Row-major C = alpha op(A) op(B) + beta C with explicit leading dimensions
+ * (lda, ldb, ldc: floats between rows), on one BLAS thread: for the many small
+ * products of attention, where each (batch, head) matrix is a column block
+ * inside a wider [rows, heads * d] buffer. Raw addresses, as {@link sgemmAt}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadBlas, sgemmStridedAt } from "./blas.ts";
+ * const r = loadBlas(1);
+ * // A = the first column of [[1, 9], [2, 9]] (lda 2); C = 2 A A^T.
+ * const buf = new Float32Array([1, 9, 2, 9, 0, 0, 0, 0]);
+ * const at = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+ * if ("name" in r) {
+ *   sgemmStridedAt(false, true, 2, 2, 1, 2, at, 2, at, 2, 0, at + 16, 2);
+ *   assert.deepEqual([...buf.subarray(4)], [2, 4, 4, 8]);
+ * }
+ * ```
+ */
+export function sgemmStridedAt(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: number,
+  lda: number,
+  b: number,
+  ldb: number,
+  beta: number,
+  c: number,
+  ldc: number,
+): void {
+  if (!lib) throw new Error("sgemmStridedAt: no BLAS library loaded (call loadBlas)");
+  setRunning(1);
+  (lib.symbols.cblas_sgemm as unknown as (...a: number[]) => void)(
+    CBLAS.RowMajor,
+    transA ? CBLAS.Trans : CBLAS.NoTrans,
+    transB ? CBLAS.Trans : CBLAS.NoTrans,
+    m,
+    n,
+    k,
+    alpha,
+    a,
+    lda,
+    b,
+    ldb,
+    beta,
+    c,
+    ldc,
+  );
+}

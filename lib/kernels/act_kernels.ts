@@ -67,7 +67,14 @@ export function softmaxGradKernel(args: Any): Any {
   return ds;
 }
 
-function softmaxGradRow(P: Float32Array, D: Float32Array, DS: Float32Array, o: number, C: number) {
+/** One row of the softmax gradient: DS[o..o+C) = P (D - rowsum(D P)); DS may be D. */
+export function softmaxGradRow(
+  P: Float32Array,
+  D: Float32Array,
+  DS: Float32Array,
+  o: number,
+  C: number,
+) {
   // Trailing zero probabilities (the masked part of a causal row) give zero
   // gradient: only P is read there.
   let end = o + C;

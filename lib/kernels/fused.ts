@@ -26,6 +26,12 @@ import {
 import { adamwKernel } from "./adamw_kernel.ts";
 import { affineKernel } from "./affine_kernel.ts";
 import { embedGradKernel, embedKernel } from "./embed_kernels.ts";
+import {
+  attnDSKernel,
+  attnGradsKernel,
+  attnPVKernel,
+  attnScoresKernel,
+} from "./attention_kernel.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -44,6 +50,10 @@ const KERNELS: Record<string, (args: Any) => Any> = {
   HcAffine: affineKernel,
   HcEmbed: embedKernel,
   HcEmbedGrad: embedGradKernel,
+  HcAttnScores: attnScoresKernel,
+  HcAttnPV: attnPVKernel,
+  HcAttnDS: attnDSKernel,
+  HcAttnGrads: attnGradsKernel,
 };
 
 let registered = false;

@@ -36,6 +36,7 @@ import {
   fusedSoftmaxCrossEntropy,
   fusedSoftmaxGrad,
 } from "../kernels/fused_ops.ts";
+import { packedAttention, stridedAttention } from "../kernels/attention_op.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -296,6 +297,26 @@ export const attentionCore: (
 ) as Any;
 
 /**
+ * Whether attention runs on the projections' own [B*T, heads * d] layout
+ * (lib/kernels/attention_op.ts: per-head strided BLAS products, no head
+ * transposes): the wasm backend with the fused kernels and native BLAS, and
+ * no dropout on the probabilities (`dropoutOnProbs`). Elsewhere the model
+ * keeps the transposed path through `attentionCore`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend } from "../backend.ts";
+ * import { layoutAttentionActive } from "./ops.ts";
+ * await initBackend("cpu");
+ * assert.equal(layoutAttentionActive(false), false);
+ * ```
+ */
+export function layoutAttentionActive(dropoutOnProbs: boolean): boolean {
+  return !dropoutOnProbs && fusedKernelsActive() && nativeMatmulActive();
+}
+
+/**
  * Embedding lookup table[ids] for ids [N] (int32) and table [V, E]. The
  * gradient is onehot(ids)^T @ dy, an exact scatter-add written as one plain
  * product (tfjs-wasm lacks the UnsortedSegmentSum kernel gather's gradient
@@ -520,6 +541,9 @@ export const fast = {
   bmm,
   bmmNT,
   attentionCore,
+  stridedAttention,
+  packedAttention,
+  layoutAttentionActive,
   embed,
   layerNorm: layerNormOp,
   rmsNorm: rmsNormOp,

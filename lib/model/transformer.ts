@@ -94,12 +94,27 @@ export function transformer(c: ForwardContext): tf.Tensor2D {
  */
 function block(x: tf.Tensor2D, p: string, f: Family, c: ForwardContext): tf.Tensor2D {
   const h1 = f.norm(x, p + f.norm1, c); // [B*T, E]
-  const [q, k, v] = f.qkv(h1, p, c); // [B*T, H*d], [B*T, Hkv*d], [B*T, Hkv*d]
-  const a = f.attnOut(attention(q, k, v, c), p, c); // [B*T, H*d] -> [B*T, E]
+  const a = f.attnOut(attend(h1, p, f, c), p, c); // [B*T, H*d] -> [B*T, E]
   x = tf.add(x, c.dropout(a));
   const h2 = f.norm(x, p + f.norm2, c); // [B*T, E]
   const m = f.mlp(h2, p, c); // [B*T, E] -> [B*T, F] -> [B*T, E]
   return tf.add(x, c.dropout(m));
+}
+
+/**
+ * Attention of h [B*T, E] -> [B*T, H*d]. With native BLAS and the fused wasm
+ * kernels it runs on the projections' own layout (per-head strided products:
+ * no head transposes, and GPT-2's fused qkv is not split); else `attention`.
+ */
+function attend(h: tf.Tensor2D, p: string, f: Family, c: ForwardContext): tf.Tensor2D {
+  if (!fast.layoutAttentionActive(c.training)) return attention(...f.qkv(h, p, c), c);
+  const { batch, seqLen } = c, { numHeads, numKvHeads, headDim } = c.cfg;
+  const dims = { batch, seqLen, numHeads, numKvHeads, headDim };
+  if (f.qkvPacked) return fast.packedAttention(f.qkvPacked(h, p, c), c.mask, dims);
+  const [q, k, v] = f.qkv(h, p, c); // [B*T, H*d], [B*T, Hkv*d], [B*T, Hkv*d]
+  const turn = (x: tf.Tensor2D, n: number): tf.Tensor2D =>
+    c.rope ? tf.reshape(applyRope(tf.reshape(x, [batch, seqLen, n, headDim]), c.rope), x.shape) : x;
+  return fast.stridedAttention(turn(q, numHeads), turn(k, numKvHeads), v, c.mask, dims);
 }
 
 /**
@@ -177,6 +192,8 @@ interface Family {
   norm(x: tf.Tensor2D, name: string, c: ForwardContext): tf.Tensor2D;
   /** Queries [B*T, H*d], keys and values [B*T, Hkv*d] of h [B*T, E]. */
   qkv(h: tf.Tensor2D, p: string, c: ForwardContext): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  /** GPT-2: q, k and v as the column blocks of one [B*T, 3 H d] product (no split). */
+  qkvPacked?(h: tf.Tensor2D, p: string, c: ForwardContext): tf.Tensor2D;
   /** Attention output projection: [B*T, H*d] -> [B*T, E]. */
   attnOut(a: tf.Tensor2D, p: string, c: ForwardContext): tf.Tensor2D;
   /** MLP: [B*T, E] -> [B*T, F] -> [B*T, E]. */
@@ -209,9 +226,10 @@ const GPT2: Family = {
     fast.layerNorm(x, c.vec(`${name}.weight`), c.vec(`${name}.bias`), c.cfg.normEps),
   qkv(h, p, c) {
     const A = attnWidth(c.cfg); // = E
-    const [q, k, v] = tf.split<tf.Tensor2D>(conv1d(h, p + "attn.c_attn", c), [A, A, A], -1);
+    const [q, k, v] = tf.split<tf.Tensor2D>(GPT2.qkvPacked!(h, p, c), [A, A, A], -1);
     return [q, k, v];
   },
+  qkvPacked: (h, p, c) => conv1d(h, p + "attn.c_attn", c),
   attnOut: (a, p, c) => conv1d(a, p + "attn.c_proj", c),
   mlp: (h, p, c) => conv1d(fast.gelu(conv1d(h, p + "mlp.c_fc", c)), p + "mlp.c_proj", c),
 };
