@@ -15,6 +15,7 @@ import { packedAttention, stridedAttention } from "../lib/kernels/attention_op.t
 import { attentionCore, layoutAttentionActive } from "../lib/model/ops.ts";
 import { causalMask } from "../lib/model/transformer.ts";
 import { makeRng } from "../lib/rng.ts";
+import { causalBlocks } from "../lib/kernels/attention_kernel.ts";
 
 await initBackend("wasm");
 const U = 2 ** -24;
@@ -53,7 +54,14 @@ interface Dims {
  * W_il), W = |dO| |v|^T; dq and dk sum B |k| and B |q| with their own
  * (T g + 2) u. Each bound is doubled (two evaluation orders).
  */
-function bounds(Q: Float32Array, K: Float32Array, V: Float32Array, R: Float32Array, D: Dims) {
+function bounds(
+  Q: Float32Array,
+  K: Float32Array,
+  V: Float32Array,
+  R: Float32Array,
+  D: Dims,
+  M: Float32Array,
+) {
   const { B, T, H, Hkv, d } = D, g = H / Hkv, s = 1 / Math.sqrt(d), A = H * d, KV = Hkv * d;
   const to = new Float64Array(B * T * A), tq = new Float64Array(B * T * A);
   const tk = new Float64Array(B * T * KV), tv = new Float64Array(B * T * KV);
@@ -63,10 +71,11 @@ function bounds(Q: Float32Array, K: Float32Array, V: Float32Array, R: Float32Arr
     for (let h = 0; h < H; h++) {
       const j = Math.floor(h / g);
       for (let i = 0; i < T; i++) {
-        const sc = new Float64Array(i + 1),
-          mag = new Float64Array(i + 1),
-          W = new Float64Array(i + 1);
-        for (let l = 0; l <= i; l++) {
+        const sc = new Float64Array(T).fill(-Infinity), mag = new Float64Array(T);
+        const W = new Float64Array(T), seen = (l: number) => M[i * T + l] > -1e9;
+        for (let l = 0; l < T; l++) {
+          if (!seen(l)) continue;
+          sc[l] = 0;
           for (let c = 0; c < d; c++) {
             sc[l] += s * Q[qi(b, i, h, c)] * K[ki(b, l, j, c)];
             mag[l] += s * Math.abs(Q[qi(b, i, h, c)] * K[ki(b, l, j, c)]);
@@ -76,8 +85,9 @@ function bounds(Q: Float32Array, K: Float32Array, V: Float32Array, R: Float32Arr
         const mx = Math.max(...sc), ex = sc.map((x) => Math.exp(x - mx));
         const sum = ex.reduce((a, x) => a + x, 0), p = ex.map((x) => x / sum);
         const dS = (d + 3) * U * Math.max(...mag), ep = 2 * dS + (T + 8) * U;
-        const pw = p.reduce((a, x, l) => a + x * W[l], 0), e = 2 * dS + (T + d + 8) * U;
-        for (let l = 0; l <= i; l++) {
+        const pw = p.reduce((a, x, l) => a + (x ? x * W[l] : 0), 0), e = 2 * dS + (T + d + 8) * U;
+        for (let l = 0; l < T; l++) {
+          if (!seen(l)) continue;
           const Bil = p[l] * (W[l] + pw);
           for (let c = 0; c < d; c++) {
             to[qi(b, i, h, c)] += 2 * (ep + T * U) * p[l] * Math.abs(V[ki(b, l, j, c)]);
@@ -122,12 +132,12 @@ function valueAndGrads(
   return out;
 }
 
-function compare(D: Dims, packed: boolean) {
+function compare(D: Dims, packed: boolean, maskOf = (T: number) => causalMask(T)) {
   const { B, T, H, Hkv, d } = D, A = H * d, KV = Hkv * d;
   const Q = host(B * T * A, 21, 2), K = host(B * T * KV, 22, 2), V = host(B * T * KV, 23);
   const R = host(B * T * A, 24);
   const q = tf.tensor2d(Q, [B * T, A]), k = tf.tensor2d(K, [B * T, KV]);
-  const v = tf.tensor2d(V, [B * T, KV]), r = tf.tensor2d(R, [B * T, A]), mask = causalMask(T);
+  const v = tf.tensor2d(V, [B * T, KV]), r = tf.tensor2d(R, [B * T, A]), mask = maskOf(T);
   const dims = { batch: B, seqLen: T, numHeads: H, numKvHeads: Hkv, headDim: d };
   const layoutOp = packed
     ? (a: tf.Tensor2D, b: tf.Tensor2D, c: tf.Tensor2D) =>
@@ -135,7 +145,7 @@ function compare(D: Dims, packed: boolean) {
     : (a: tf.Tensor2D, b: tf.Tensor2D, c: tf.Tensor2D) => stridedAttention(a, b, c, mask, dims);
   const got = valueAndGrads(layoutOp, q, k, v, r);
   const want = valueAndGrads((a, b, c) => reference(a, b, c, mask, D), q, k, v, r);
-  const tol = bounds(Q, K, V, R, D);
+  const tol = bounds(Q, K, V, R, D, mask.dataSync() as Float32Array);
   ["output", "dq", "dk", "dv"].forEach((what, i) => assertWithin(got[i], want[i], tol[i], what));
   tf.dispose([q, k, v, r, mask]);
 }
@@ -163,4 +173,46 @@ Deno.test({
   name: "packed attention (GPT-2's fused qkv): output and the qkv gradient equal the split path's",
   ignore: !nativeMatmulActive(),
   fn: () => compare({ B: 3, T: 10, H: 2, Hkv: 2, d: 16 }, true),
+});
+
+Deno.test("causal blocks: row blocks of >= 64 for a causal mask, none for T < 128 or a mask that shows a later key", () => {
+  const m = (T: number) => causalMask(T).dataSync() as Float32Array;
+  assert.deepEqual(causalBlocks(m(64), 64), [0, 64]);
+  assert.deepEqual(causalBlocks(m(130), 130), [0, 65, 130]);
+  assert.deepEqual(causalBlocks(m(256), 256), [0, 64, 128, 192, 256]);
+  assert.deepEqual(causalBlocks(m(512), 512), [0, 128, 256, 384, 512]);
+  const leak = m(128);
+  leak[3 * 128 + 100] = 0; // row 3 sees key 100
+  assert.deepEqual(causalBlocks(leak, 128), [0, 128]);
+  const blind = m(128);
+  blind[5 * 128 + 5] = -1e9; // row 5 no longer sees itself
+  assert.deepEqual(causalBlocks(blind, 128), [0, 128]);
+});
+
+Deno.test({
+  name:
+    "strided attention by causal row blocks (T = 130, 2 blocks; GQA): equals the transposed path's",
+  ignore: !nativeMatmulActive(),
+  fn: () => compare({ B: 1, T: 130, H: 4, Hkv: 2, d: 8 }, false),
+});
+
+Deno.test({
+  name: "packed attention by causal row blocks (T = 256, 4 blocks): equals the split path's",
+  ignore: !nativeMatmulActive(),
+  fn: () => compare({ B: 1, T: 256, H: 2, Hkv: 2, d: 8 }, true),
+});
+
+Deno.test({
+  name:
+    "strided attention with a mask that is not block-causal (T = 128, packed rows seeing later keys): equals the transposed path's",
+  ignore: !nativeMatmulActive(),
+  fn: () =>
+    compare({ B: 2, T: 128, H: 2, Hkv: 1, d: 8 }, false, (T) => {
+      // Two packed documents of 64 tokens, each fully visible to itself.
+      const a = new Float32Array(T * T);
+      for (let i = 0; i < T; i++) {
+        for (let j = 0; j < T; j++) if ((i < 64) !== (j < 64)) a[i * T + j] = -1e9;
+      }
+      return tf.tensor2d(a, [T, T]);
+    }),
 });

@@ -67,14 +67,14 @@ function layout(dims: AttnDims, packed: boolean): AttnLayout {
 /** Forward: probabilities [B*H, T, T] and output [B*T, H*d]. */
 function forward(q: Any, k: Any, v: Any, mask: Any, L: AttnLayout): [tf.Tensor, tf.Tensor] {
   const p = tf.softmax(run("HcAttnScores", { q, k, mask }, L));
-  return [p, run("HcAttnPV", { p, v }, L)];
+  return [p, run("HcAttnPV", { p, v, mask }, L)];
 }
 
 /** Backward: [dq, dk, dv] (or [dqkv] when packed). */
-function backward(dy: Any, q: Any, k: Any, v: Any, p: Any, L: AttnLayout): tf.Tensor[] {
+function backward(dy: Any, q: Any, k: Any, v: Any, p: Any, mask: Any, L: AttnLayout): tf.Tensor[] {
   return tf.tidy(() => {
-    const ds = run("HcAttnDS", { dy, v, p }, L);
-    const g = run("HcAttnGrads", { ds, p, dy, q, k }, L);
+    const ds = run("HcAttnDS", { dy, v, p, mask }, L);
+    const g = run("HcAttnGrads", { ds, p, dy, q, k, mask }, L);
     return Array.isArray(g) ? g : [g];
   });
 }
@@ -111,11 +111,11 @@ export function stridedAttention(
   const L = layout(dims, false);
   const f = tf.customGrad((qi: Any, ki: Any, vi: Any, mi: Any, save: Any) => {
     const [p, o] = forward(qi, ki, vi, mi, L);
-    save([qi, ki, vi, p]);
+    save([qi, ki, vi, p, mi]);
     return {
       value: o,
-      gradFunc: (dy: tf.Tensor, [qs, ks, vs, ps]: tf.Tensor[]) => [
-        ...backward(dy, qs, ks, vs, ps, L),
+      gradFunc: (dy: tf.Tensor, [qs, ks, vs, ps, ms]: tf.Tensor[]) => [
+        ...backward(dy, qs, ks, vs, ps, ms, L),
         tf.zerosLike(mi),
       ],
     };
@@ -148,11 +148,11 @@ export function packedAttention(qkv: tf.Tensor2D, mask: tf.Tensor2D, dims: AttnD
   const L = layout(dims, true);
   const f = tf.customGrad((x: Any, mi: Any, save: Any) => {
     const [p, o] = forward(x, x, x, mi, L);
-    save([x, p]);
+    save([x, p, mi]);
     return {
       value: o,
-      gradFunc: (dy: tf.Tensor, [xs, ps]: tf.Tensor[]) => [
-        backward(dy, xs, xs, xs, ps, L)[0],
+      gradFunc: (dy: tf.Tensor, [xs, ps, ms]: tf.Tensor[]) => [
+        backward(dy, xs, xs, xs, ps, ms, L)[0],
         tf.zerosLike(mi),
       ],
     };
