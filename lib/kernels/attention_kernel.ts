@@ -68,6 +68,16 @@ const HIDDEN = -1e9;
  * Row-block ends [0, e1, ..., T] such that row block r = [e_r, e_r+1) sees
  * no column at or past e_r+1 (mask entries there <= -1e9) and every row sees
  * its own key; [0, T] when the mask has no such structure or T < 128.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { causalBlocks } from "./attention_kernel.ts";
+ * const T = 128, causal = new Float32Array(T * T);
+ * for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) causal[i * T + j] = -1e9;
+ * assert.deepEqual(causalBlocks(causal, T), [0, 64, 128]);
+ * assert.deepEqual(causalBlocks(new Float32Array(T * T), T), [0, 128]); // sees every key
+ * ```
  */
 export function causalBlocks(M: Float32Array, T: number): number[] {
   const nb = Math.min(4, Math.floor(T / 64));

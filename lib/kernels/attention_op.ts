@@ -1,10 +1,10 @@
 /**
- * Causal attention on the projections' own layout (lib/kernels/attention_kernel.ts)
- * as differentiable ops: q [B*T, H*d], k and v [B*T, Hkv*d] (or GPT-2's fused
+ * Attention (any additive mask; causal ones skip hidden keys) on the
+ * projections' own layout (lib/kernels/attention_kernel.ts) as differentiable ops: q [B*T, H*d], k and v [B*T, Hkv*d] (or GPT-2's fused
  * qkv [B*T, 3A] in one tensor) in, [B*T, H*d] out, with per-head strided BLAS
  * products and no transposes. Forward: scores (mask and 1/sqrt(d) included),
  * tfjs-wasm's softmax, P V; backward: two kernels. Needs the wasm backend,
- * the fused kernels and native BLAS (lib/model/ops.ts `attentionOnLayout`
+ * the fused kernels and native BLAS (lib/model/ops.ts `layoutAttentionActive`
  * checks); the mask gets a zero gradient.
  *
  * @module

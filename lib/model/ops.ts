@@ -517,8 +517,9 @@ const softmaxCrossEntropyComposite: (logits: tf.Tensor2D, targets: tf.Tensor1D) 
 /**
  * The fast ops behind one object, as the model (lib/model/transformer.ts)
  * calls them. Each is the op of that name above (`layerNorm` is `layerNormOp`,
- * `rmsNorm` is `rmsNormOp`, `gelu` is `geluOp`), with its hand-written
- * gradient.
+ * `rmsNorm` is `rmsNormOp`, `gelu` is `geluOp`; `stridedAttention` and
+ * `packedAttention` come from lib/kernels/attention_op.ts), with its
+ * hand-written gradient.
  *
  * @example
  * ```ts

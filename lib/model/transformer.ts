@@ -2,7 +2,8 @@
  * The transformer of both families in one file, in the spirit of nanoGPT's
  * model.py: an embedding, a stack of identical pre-norm blocks, a final norm
  * and the LM head. Activations are 2-D, [B*T, E] (B rows of T tokens, E the
- * hidden size); attention works on [B*H, T, d] (H heads of size d).
+ * hidden size); attention works on [B*H, T, d] (H heads of size d), or with
+ * native BLAS per head in place on [B*T, H*d] (`attend`).
  *
  * The families differ only where their papers do (`GPT2` and `LLAMA` below):
  *
