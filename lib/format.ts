@@ -129,7 +129,7 @@ export interface ResultRow {
  * import assert from "node:assert/strict";
  * import { resultRows } from "./format.ts";
  * import { readResults } from "./experiments/results.ts";
- * const res = readResults("runs/variant-ablation/quick")!;
+ * const res = readResults("tests/fixtures/variant-ablation-quick")!;
  * const rows = resultRows(res);
  * assert.equal(rows.length, res.inits.length);
  * assert.equal(rows.find((r) => r.init === res.baseline)!.speedup.steps, "1 (baseline)");

@@ -101,7 +101,8 @@ const RUN = [
 
 /** Files with asserting examples that are not run here, and why. */
 const NOT_RUN: Record<string, string> = {
-  "lib/plot/figures.ts": "plots the quick experiments under runs/ (minutes of training to make)",
+  "lib/plot/figures.ts":
+    "two examples plot the source-quality and source-size experiments (minutes of training to make)",
   "lib/plot/paper.ts": "reads the quick experiments under runs/",
   "lib/notebooks/experiment.ts": "runs an experiment grid",
   "lib/notebooks/byo.ts": "smallBpeCheckpoint trains a model for about a minute",

@@ -104,7 +104,7 @@ export function runStepFlops(run: LoadedRun): number | null {
  * ```ts
  * import { referenceStepFlops } from "./costs.ts";
  * import { loadExperiment } from "./results.ts";
- * const exp = loadExperiment("runs/variant-ablation/quick");
+ * const exp = loadExperiment("tests/fixtures/variant-ablation-quick");
  * const unit = referenceStepFlops(exp.runs, exp.grid.baseline);
  * ```
  */

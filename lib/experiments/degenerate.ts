@@ -108,7 +108,7 @@ export function specWarnings(spec: Spec, preset?: string): string[] {
  * @example
  * ```ts
  * import { computeResults, loadExperiment } from "./results.ts";
- * const res = computeResults(loadExperiment("runs/variant-ablation/quick"));
+ * const res = computeResults(loadExperiment("tests/fixtures/variant-ablation-quick"));
  * console.log(res.degenerate.map((d) => d.message));
  * ```
  */

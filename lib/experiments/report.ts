@@ -24,7 +24,7 @@ import { markdownTable, resultRows } from "../format.ts";
  * import assert from "node:assert/strict";
  * import { formatTable } from "./report.ts";
  * import { readResults } from "./results.ts";
- * const table = formatTable(readResults("runs/variant-ablation/quick")!);
+ * const table = formatTable(readResults("tests/fixtures/variant-ablation-quick")!);
  * assert.ok(table.includes("| init "));
  * ```
  */

@@ -134,7 +134,7 @@ export interface Experiment {
  * @example
  * ```ts
  * import { experimentDir } from "./results.ts";
- * experimentDir("runs", "variant-ablation", "quick"); // "runs/variant-ablation/quick"
+ * experimentDir("runs", "variant-ablation", "quick"); // "tests/fixtures/variant-ablation-quick"
  * ```
  */
 export function experimentDir(root: string, spec: string, preset: string): string {
@@ -333,7 +333,7 @@ function meanSd(xs: (number | null | undefined)[]): MeanSd {
  * @example
  * ```ts
  * import { curveOf, loadExperiment } from "./results.ts";
- * const exp = loadExperiment("runs/variant-ablation/quick");
+ * const exp = loadExperiment("tests/fixtures/variant-ablation-quick");
  * const c = curveOf(exp.runs[0], "flops", 1);
  * ```
  */
@@ -363,7 +363,7 @@ function stat(s: SeedSummary): SpeedupStat {
  * @example
  * ```ts
  * import { computeResults, loadExperiment } from "./results.ts";
- * const res = computeResults(loadExperiment("runs/variant-ablation/quick"));
+ * const res = computeResults(loadExperiment("tests/fixtures/variant-ablation-quick"));
  * console.log(res.inits.map((r) => [r.init, r.speedup?.steps.without.mean]));
  * ```
  */

@@ -87,7 +87,7 @@ function panelTraces(
  * import { loadExperiment } from "../experiments/results.ts";
  * import { curvesFigure } from "./figures.ts";
  * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
- * const fig = curvesFigure(loadExperiment("runs/variant-ablation/quick").runs, { x: "tokens", y: "valLoss" });
+ * const fig = curvesFigure(loadExperiment("tests/fixtures/variant-ablation-quick").runs, { x: "tokens", y: "valLoss" });
  * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
  * assert.equal(titleOf(fig), "validation loss (nats/byte) vs training tokens");
  * assert.equal(fig.data.length, 6); // one line per initialisation
@@ -118,7 +118,7 @@ export function curvesFigure(runs: LoadedRun[], opts: CurvesOptions = {}): Figur
  * import { loadExperiment } from "../experiments/results.ts";
  * import { accuracyVsDeviceHours } from "./figures.ts";
  * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
- * const fig = accuracyVsDeviceHours(loadExperiment("runs/variant-ablation/quick").runs, { includeSourceCost: true });
+ * const fig = accuracyVsDeviceHours(loadExperiment("tests/fixtures/variant-ablation-quick").runs, { includeSourceCost: true });
  * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
  * assert.equal(titleOf(fig), "Accuracy vs device-hours (source cost charged)");
  * assert.equal(fig.data.length, 12); // a band and a line per initialisation
@@ -175,7 +175,7 @@ function lateRange(traces: Trace[]): [number, number] | null {
  * import { loadExperiment } from "../experiments/results.ts";
  * import { panelsFigure } from "./figures.ts";
  * // Needs the experiment on disk: `deno task hc ablate experiments/variant-ablation.json --preset quick`.
- * const fig = panelsFigure(loadExperiment("runs/variant-ablation/quick").runs, [
+ * const fig = panelsFigure(loadExperiment("tests/fixtures/variant-ablation-quick").runs, [
  *   { x: "tokens", y: "valLoss", withSource: false, title: "loss" },
  *   { x: "tokens", y: "accuracy", withSource: false, title: "accuracy" },
  * ], { title: "two panels", columns: 2 });
@@ -247,7 +247,7 @@ export function panelsFigure(
  * import { loadExperiment } from "../experiments/results.ts";
  * import { mainFigure } from "./figures.ts";
  * // Needs the experiment on disk: `deno task hc ablate experiments/variant-ablation.json --preset quick`.
- * const exp = loadExperiment("runs/variant-ablation/quick");
+ * const exp = loadExperiment("tests/fixtures/variant-ablation-quick");
  * const fig = mainFigure(exp.runs);
  * assert.match((fig.layout.title as { text: string }).text, /^Accuracy and loss vs device-hours/);
  * assert.ok(fig.layout.yaxis4 !== undefined); // four panels: accuracy and loss, source charged or not
@@ -278,7 +278,7 @@ export function mainFigure(runs: LoadedRun[], opts: { stepFlops?: number | null 
  * import { loadExperiment } from "../experiments/results.ts";
  * import { taskAccuracyFigure } from "./figures.ts";
  * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
- * const fig = taskAccuracyFigure(loadExperiment("runs/variant-ablation/quick").runs);
+ * const fig = taskAccuracyFigure(loadExperiment("tests/fixtures/variant-ablation-quick").runs);
  * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
  * assert.match(titleOf(fig), /^Per-task accuracy/);
  * assert.ok(fig.data.length > 0);
@@ -313,7 +313,7 @@ export function taskAccuracyFigure(
  * import { loadExperiment } from "../experiments/results.ts";
  * import { lossVsTokens } from "./figures.ts";
  * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
- * const fig = lossVsTokens(loadExperiment("runs/variant-ablation/quick").runs);
+ * const fig = lossVsTokens(loadExperiment("tests/fixtures/variant-ablation-quick").runs);
  * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
  * assert.equal(titleOf(fig), "Validation loss vs tokens");
  * assert.equal(fig.data.length, 6);
@@ -360,7 +360,7 @@ function ciErrors(stats: (SpeedupStat | null)[]) {
  * import { readResults } from "../experiments/results.ts";
  * import { speedupBars } from "./figures.ts";
  * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
- * const fig = speedupBars(readResults("runs/variant-ablation/quick")!, "flops");
+ * const fig = speedupBars(readResults("tests/fixtures/variant-ablation-quick")!, "flops");
  * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
  * assert.match(titleOf(fig), /^Speed-up to random init's final loss/);
  * assert.equal(fig.data[0].type, "bar");
@@ -426,7 +426,7 @@ export function speedupBars(res: ResultsFile, axis: Axis = "deviceHours"): Figur
  * import { readResults } from "../experiments/results.ts";
  * import { variantAblation } from "./figures.ts";
  * // Needs the experiment on disk: `deno task hc ablate experiments/<spec>.json --preset quick`.
- * const fig = variantAblation(readResults("runs/variant-ablation/quick")!);
+ * const fig = variantAblation(readResults("tests/fixtures/variant-ablation-quick")!);
  * const titleOf = (f: typeof fig) => (f.layout.title as { text: string }).text;
  * assert.match(titleOf(fig), /^Variant ablation/);
  * assert.equal(fig.data.length, 2); // final loss and accuracy
@@ -536,7 +536,7 @@ interface SymmetryPoint {
  * import { loadExperiment } from "../experiments/results.ts";
  * import { symmetryFigure } from "./figures.ts";
  * // Needs the experiment on disk: `deno task hc ablate experiments/variant-ablation.json --preset quick`.
- * const fig = symmetryFigure(loadExperiment("runs/variant-ablation/quick").runs);
+ * const fig = symmetryFigure(loadExperiment("tests/fixtures/variant-ablation-quick").runs);
  * assert.match((fig.layout.title as { text: string }).text, /^Symmetry: cosine between cloned blocks/);
  * ```
  */

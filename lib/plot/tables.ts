@@ -21,7 +21,7 @@ import { resultRows } from "../format.ts";
  * import assert from "node:assert/strict";
  * import { readResults } from "../experiments/results.ts";
  * import { speedupTable } from "./tables.ts";
- * const res = readResults("runs/variant-ablation/quick")!;
+ * const res = readResults("tests/fixtures/variant-ablation-quick")!;
  * const rows = speedupTable(res, ["steps", "deviceHours"]);
  * assert.equal(rows.length, res.inits.length);
  * assert.equal(rows[0].init, res.inits[0].init);
