@@ -16,6 +16,8 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import { enableWasmThreads } from "./wasm_threads.ts";
+import { startPool } from "./kernels/pool.ts";
+import { wasmMemory } from "./kernels/norm_kernels.ts";
 import { loadBlas } from "./blas.ts";
 import { UsageError } from "./errors.ts";
 import { registerNativeMatmul, setNativeMatmul } from "./native_matmul.ts";
@@ -116,9 +118,11 @@ async function loadWasm(): Promise<DeviceInfo> {
   registerNativeMatmul();
   registerFusedKernels(); // LayerNorm, GELU, softmax, cross-entropy: lib/kernels/
   // tfjs disables threads under Deno (it takes Deno for Node); wasm_threads.ts
-  // patches that for more than one thread (see docs/performance.md).
+  // patches that (see docs/performance.md). With more than one thread the
+  // threaded build loads even when XNNPACK gets one: its heap is shared, so
+  // the fused kernels' helper threads can work on it (lib/kernels/pool.ts).
   let restore = () => {};
-  if (threads > 1) restore = await enableWasmThreads(threads);
+  if (all > 1 || threads > 1) restore = await enableWasmThreads(threads);
   else setThreadsCount(1);
   let ok: boolean;
   try {
@@ -133,6 +137,8 @@ async function loadWasm(): Promise<DeviceInfo> {
   const n = threads > 1 ? (tf.backend() as any).wasm.tfjs.getThreadsCount() as number : 1;
   const native = "name" in blas;
   setNativeMatmul(native);
+  // deno-lint-ignore no-explicit-any
+  if (all > 1) startPool(wasmMemory(tf.backend() as any), all - 1, native ? blas.path : null);
   if (!native && !/HC_BLAS=off/.test(blas.reason)) {
     console.error(`hc: matmuls run on XNNPACK (slower): ${blas.reason}`);
   }

@@ -110,7 +110,36 @@ export function coreTypeFromCpuFlags(cpuinfo: string): string | undefined {
   return undefined;
 }
 
+/**
+ * OpenBLAS's idle threads spin (sched_yield) for 2^28 cycles, ~0.1 s, after
+ * each threaded product before they sleep; on a small machine they then hold
+ * the cores the fused kernels' helper threads (lib/kernels/pool.ts) need
+ * between products: a small-preset step took 186-244 ms with the helpers
+ * and the default, 148 with 2^4 cycles (threaded products as fast).
+ */
+function setOpenblasThreadTimeout(): void {
+  if (Deno.env.get("OPENBLAS_THREAD_TIMEOUT")) return;
+  Deno.env.set("OPENBLAS_THREAD_TIMEOUT", "4");
+  kitSetThreadTimeout = true;
+}
+let kitSetThreadTimeout = false;
+
+/**
+ * Environment the kit set for OpenBLAS rather than the user (names), so a
+ * peer run "as it starts" can leave it out.
+ *
+ * @example
+ * ```ts
+ * import { kitOpenblasEnv } from "./blas.ts";
+ * console.log(kitOpenblasEnv()); // [] before loadBlas; ["OPENBLAS_THREAD_TIMEOUT"] after, unless set
+ * ```
+ */
+export function kitOpenblasEnv(): string[] {
+  return kitSetThreadTimeout ? ["OPENBLAS_THREAD_TIMEOUT"] : [];
+}
+
 function setOpenblasCoreType(): void {
+  setOpenblasThreadTimeout();
   if (Deno.env.get("OPENBLAS_CORETYPE") || Deno.build.os !== "linux") return;
   if (Deno.build.arch !== "x86_64") return;
   try {
@@ -182,6 +211,42 @@ export function loadBlas(threads: number): BlasInfo | BlasAbsent {
   setRunning(threads);
   info!.threads = threads;
   return info!;
+}
+
+/**
+ * Opens the library at `path` (the main thread's `blasInfo().path`) in a
+ * helper thread of lib/kernels/pool.ts, for `sgemmStridedAt` only: it never
+ * sets the library's thread count, which is process-wide and the main
+ * thread's to set (to 1 before it hands attention's products to helpers).
+ *
+ * @example
+ * ```ts
+ * import { attachBlas, blasInfo, loadBlas } from "./blas.ts";
+ * const r = loadBlas(1);
+ * if ("name" in r) attachBlas(r.path); // as a helper thread does
+ * console.log(blasInfo()?.name ?? "no native BLAS");
+ * ```
+ */
+export function attachBlas(opened: string): void {
+  if (!lib) {
+    lib = Deno.dlopen(opened, SYMBOLS);
+    info = { name: describe(lib, opened), path: opened, threads: 1 };
+  }
+  running = 1; // never call set_num_threads from here
+}
+
+/**
+ * Runs the library's next products on one thread (before several threads
+ * call it at once: attention's per-head products in lib/kernels/pool.ts).
+ *
+ * @example
+ * ```ts
+ * import { blasSingleThread } from "./blas.ts";
+ * blasSingleThread();
+ * ```
+ */
+export function blasSingleThread(): void {
+  setRunning(1);
 }
 
 /**

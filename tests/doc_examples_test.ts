@@ -61,6 +61,8 @@ const RUN = [
   "lib/kernels/fused.ts",
   "lib/kernels/fused_ops.ts",
   "lib/kernels/norm_kernels.ts",
+  "lib/kernels/pool.ts",
+  "lib/kernels/tasks.ts",
   "lib/linalg.ts",
   "lib/model/config.ts",
   "lib/model/model.ts",
@@ -101,6 +103,8 @@ const RUN = [
 
 /** Files with asserting examples that are not run here, and why. */
 const NOT_RUN: Record<string, string> = {
+  "lib/kernels/pool_worker.ts":
+    "a helper thread's entry point: it exports nothing and runs only inside a worker",
   "lib/plot/figures.ts":
     "two examples plot the source-quality and source-size experiments (minutes of training to make)",
   "lib/plot/paper.ts": "reads the quick experiments under runs/",

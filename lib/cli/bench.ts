@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { computeThreads, initBackend } from "../backend.ts";
+import { kitOpenblasEnv } from "../blas.ts";
 import { UsageError } from "../errors.ts";
 import { PRESETS } from "../model/config.ts";
 import { benchTraining, plainMatmulGflops } from "../bench/train_bench.ts";
@@ -98,8 +99,10 @@ export async function benchCommand(args: string[]): Promise<number> {
       const best = runPeer(py, [...peerArgs, "--threads", String(kitThreads)], {
         OPENBLAS_NUM_THREADS: "1",
       });
-      // Default setting: what `python3 script.py` does out of the box.
-      const dflt = runPeer(py, peerArgs, { OPENBLAS_NUM_THREADS: undefined });
+      // Default setting: what `python3 script.py` does out of the box (without
+      // the thread timeout the kit sets for itself, lib/blas.ts).
+      const unset = Object.fromEntries(kitOpenblasEnv().map((k) => [k, undefined]));
+      const dflt = runPeer(py, peerArgs, { OPENBLAS_NUM_THREADS: undefined, ...unset });
       out.torch = best.ok
         ? { setting: `OPENBLAS_NUM_THREADS=1, torch threads ${kitThreads}`, ...best.result }
         : null;

@@ -7,12 +7,11 @@
  *
  * @module
  */
-import { heapView } from "./norm_kernels.ts";
+import { heapOffset, heapView, MIN_PART, wasmMemory } from "./norm_kernels.ts";
+import { parallelFor } from "./pool.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
-
-const GELU_C = Math.sqrt(2 / Math.PI), GELU_A = 0.044715;
 
 /**
  * HcGeluArg: x -> 2u = 2c (x + 0.044715 x^3), any shape. GELU(tanh) is then
@@ -22,19 +21,9 @@ const GELU_C = Math.sqrt(2 / Math.PI), GELU_A = 0.044715;
 export function geluArgKernel(args: Any): Any {
   const { inputs: { x }, backend } = args;
   const u2 = backend.makeOutput(x.shape, "float32");
-  geluArgLoop(heapView(backend, x), heapView(backend, u2));
+  const o = (t: Any) => heapOffset(backend, t);
+  parallelFor(wasmMemory(backend), "geluArg", [o(x), o(u2)], MIN_PART, sizeOf(x.shape));
   return u2;
-}
-
-// The loops live in small functions of typed-array arguments: V8 compiles
-// them once as ordinary optimised code (a loop inside the kernel function
-// itself ran through on-stack replacement and deoptimised on new views).
-function geluArgLoop(X: Float32Array, U: Float32Array): void {
-  const c2 = 2 * GELU_C, ca = 2 * GELU_C * GELU_A;
-  for (let i = 0, n = X.length; i < n; i++) {
-    const v = X[i];
-    U[i] = c2 * v + ca * v * v * v;
-  }
 }
 
 /**
@@ -44,17 +33,10 @@ function geluArgLoop(X: Float32Array, U: Float32Array): void {
 export function geluGradKernel(args: Any): Any {
   const { inputs: { dy, x, s }, backend } = args;
   const dx = backend.makeOutput(x.shape, "float32");
-  const v = (a: Any) => heapView(backend, a);
-  geluGradLoop(v(dy), v(x), v(s), v(dx));
+  const o = (t: Any) => heapOffset(backend, t);
+  const a = [o(dy), o(x), o(s), o(dx)];
+  parallelFor(wasmMemory(backend), "geluGrad", a, MIN_PART, sizeOf(x.shape));
   return dx;
-}
-
-function geluGradLoop(D: Float32Array, X: Float32Array, S: Float32Array, DX: Float32Array): void {
-  const a3 = 3 * GELU_A;
-  for (let i = 0, n = X.length; i < n; i++) {
-    const v = X[i], th = 2 * S[i] - 1;
-    DX[i] = D[i] * 0.5 * (1 + th + v * (1 - th * th) * GELU_C * (1 + a3 * v * v));
-  }
 }
 
 /** HcSoftmaxGrad: p, dp [..., C] -> p (dp - rowsum(dp p)). */
@@ -62,31 +44,19 @@ export function softmaxGradKernel(args: Any): Any {
   const { inputs: { p, dp }, backend } = args;
   const C = p.shape[p.shape.length - 1];
   const ds = backend.makeOutput(p.shape, "float32");
-  const P = heapView(backend, p), D = heapView(backend, dp), DS = heapView(backend, ds);
-  for (let o = 0, n = P.length; o < n; o += C) softmaxGradRow(P, D, DS, o, C);
+  const o = (t: Any) => heapOffset(backend, t);
+  const rows = sizeOf(p.shape) / C;
+  parallelFor(
+    wasmMemory(backend),
+    "softmaxGrad",
+    [o(p), o(dp), o(ds), C],
+    Math.ceil(MIN_PART / C),
+    rows,
+  );
   return ds;
 }
 
-/** One row of the softmax gradient: DS[o..o+C) = P (D - rowsum(D P)); DS may be D. */
-export function softmaxGradRow(
-  P: Float32Array,
-  D: Float32Array,
-  DS: Float32Array,
-  o: number,
-  C: number,
-) {
-  // Trailing zero probabilities (the masked part of a causal row) give zero
-  // gradient: only P is read there.
-  let end = o + C;
-  while (end > o && P[end - 1] === 0) end--;
-  // Two accumulators: the sum is a dependent chain of adds otherwise.
-  let s0 = 0, s1 = 0, j = o;
-  for (; j + 1 < end; j += 2) s0 += D[j] * P[j], s1 += D[j + 1] * P[j + 1];
-  if (j < end) s0 += D[j] * P[j];
-  const s = s0 + s1;
-  for (let k = o; k < end; k++) DS[k] = P[k] * (D[k] - s);
-  DS.fill(0, end, o + C);
-}
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
  * HcXentLoss: logits [N, V], probs = softmax(logits) [N, V] (wasm's SIMD

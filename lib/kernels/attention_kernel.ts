@@ -20,9 +20,10 @@
  *
  * @module
  */
-import { sgemmStridedAt } from "../blas.ts";
-import { softmaxGradRow } from "./act_kernels.ts";
-import { heapView } from "./norm_kernels.ts";
+import { blasSingleThread } from "../blas.ts";
+import { heapOffset, heapView, wasmMemory } from "./norm_kernels.ts";
+import { parallelFor } from "./pool.ts";
+import { ATT } from "./tasks.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -49,17 +50,6 @@ export interface AttnLayout {
   /** q, k and v are one tensor; the gradient is one tensor of its shape. */
   packed: boolean;
 }
-
-/** Byte address of a tensor's data (take it after the last makeOutput: the heap may move). */
-function addressOf(backend: Any): (t: Any) => number {
-  const heap: Uint8Array = backend.wasm.HEAPU8;
-  const base = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(heap)));
-  return (t: Any) => base + backend.dataIdMap.get(t.dataId).memoryOffset;
-}
-
-/** Byte address of head `h` of row block `b` in a [B*T, ld] buffer, heads from column `off`. */
-const headAt = (p: number, L: AttnLayout, ld: number, off: number, b: number, h: number) =>
-  p + 4 * (b * L.T * ld + off + h * L.d);
 
 /** Value at and below which a mask entry hides its key (causalMask writes -1e9). */
 const HIDDEN = -1e9;
@@ -94,75 +84,48 @@ export function causalBlocks(M: Float32Array, T: number): number[] {
 }
 
 /**
+ * The layout, the causal row-block ends and the tensors' heap offsets as a
+ * task's arguments (lib/kernels/tasks.ts `ATT`); blas on one thread, since
+ * the products are small and the helper threads call it too.
+ */
+function attnArgs(backend: Any, L: AttnLayout, mask: Any, tensors: Any[]): number[] {
+  const e = causalBlocks(heapView(backend, mask), L.T);
+  const a = new Array(ATT.t + tensors.length).fill(0);
+  [L.B, L.T, L.H, L.Hkv, L.d, L.ldq, L.ldk, L.ldv, L.qOff, L.kOff, L.vOff, L.scale]
+    .forEach((v, i) => a[i] = v);
+  const heap: Uint8Array = backend.wasm.HEAPU8;
+  a[ATT.base] = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(heap)));
+  a[ATT.ne] = e.length;
+  e.forEach((v, i) => a[ATT.e + i] = v);
+  tensors.forEach((t, i) => a[ATT.t + i] = typeof t === "number" ? t : heapOffset(backend, t));
+  blasSingleThread();
+  return a;
+}
+
+/** (batch, head) pairs per thread below which a helper is not worth waking. */
+const MIN_HEADS = 2;
+
+/**
  * HcAttnScores: q, k, mask [T, T] -> s [B*H, T, T] = scale Q_bh K_bh^T +
  * mask (each block filled with the mask, then the product added, beta = 1;
  * hidden columns keep the mask alone).
  */
 export function attnScoresKernel(args: Any): Any {
   const { inputs: { q, k, mask }, attrs, backend } = args;
-  const L = attrs as AttnLayout, { B, T, H, d, ldq, ldk } = L, g = H / L.Hkv;
-  const s = backend.makeOutput([B * H, T, T], "float32");
-  const S = heapView(backend, s), M = heapView(backend, mask), e = causalBlocks(M, T);
-  for (let i = 0; i < B * H; i++) S.set(M, i * T * T);
-  const at = addressOf(backend), pq = at(q), pk = at(k), ps = at(s);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const qa = headAt(pq, L, ldq, L.qOff, b, h), ka = headAt(pk, L, ldk, L.kOff, b, (h / g) | 0);
-      const sa = ps + 4 * (b * H + h) * T * T;
-      for (let r = 0; r + 1 < e.length; r++) {
-        const r0 = e[r], r1 = e[r + 1];
-        sgemmStridedAt(
-          false,
-          true,
-          r1 - r0,
-          r1,
-          d,
-          L.scale,
-          qa + 4 * r0 * ldq,
-          ldq,
-          ka,
-          ldk,
-          1,
-          sa + 4 * r0 * T,
-          T,
-        );
-      }
-    }
-  }
+  const L = attrs as AttnLayout;
+  const s = backend.makeOutput([L.B * L.H, L.T, L.T], "float32");
+  const a = attnArgs(backend, L, mask, [q, k, mask, s]);
+  parallelFor(wasmMemory(backend), "attnScores", a, MIN_HEADS, L.B * L.H);
   return s;
 }
 
 /** HcAttnPV: p [B*H, T, T], v, mask -> o [B*T, H*d], O_bh = P_bh V_bh written in place (ldc H*d). */
 export function attnPVKernel(args: Any): Any {
   const { inputs: { p, v, mask }, attrs, backend } = args;
-  const L = attrs as AttnLayout, { B, T, H, d, ldv } = L, g = H / L.Hkv, A = H * d;
-  const o = backend.makeOutput([B * T, A], "float32");
-  const e = causalBlocks(heapView(backend, mask), T);
-  const at = addressOf(backend), pp = at(p), pv = at(v), po = at(o);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const va = headAt(pv, L, ldv, L.vOff, b, (h / g) | 0), oa = headAt(po, L, A, 0, b, h);
-      const pa = pp + 4 * (b * H + h) * T * T;
-      for (let r = 0; r + 1 < e.length; r++) {
-        const r0 = e[r], r1 = e[r + 1];
-        sgemmStridedAt(
-          false,
-          false,
-          r1 - r0,
-          d,
-          r1,
-          1,
-          pa + 4 * r0 * T,
-          T,
-          va,
-          ldv,
-          0,
-          oa + 4 * r0 * A,
-          A,
-        );
-      }
-    }
-  }
+  const L = attrs as AttnLayout;
+  const o = backend.makeOutput([L.B * L.T, L.H * L.d], "float32");
+  const a = attnArgs(backend, L, mask, [p, v, o]);
+  parallelFor(wasmMemory(backend), "attnPV", a, MIN_HEADS, L.B * L.H);
   return o;
 }
 
@@ -174,36 +137,10 @@ export function attnPVKernel(args: Any): Any {
  */
 export function attnDSKernel(args: Any): Any {
   const { inputs: { dy, v, p, mask }, attrs, backend } = args;
-  const L = attrs as AttnLayout, { B, T, H, d, ldv } = L, g = H / L.Hkv, A = H * d;
-  const ds = backend.makeOutput([B * H, T, T], "float32");
-  const e = causalBlocks(heapView(backend, mask), T);
-  const at = addressOf(backend), pdy = at(dy), pv = at(v), pds = at(ds);
-  const P = heapView(backend, p), DS = heapView(backend, ds);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const da = headAt(pdy, L, A, 0, b, h), va = headAt(pv, L, ldv, L.vOff, b, (h / g) | 0);
-      const blk = (b * H + h) * T * T;
-      for (let r = 0; r + 1 < e.length; r++) {
-        const r0 = e[r], r1 = e[r + 1];
-        sgemmStridedAt(
-          false,
-          true,
-          r1 - r0,
-          r1,
-          d,
-          1,
-          da + 4 * r0 * A,
-          A,
-          va,
-          ldv,
-          0,
-          pds + 4 * (blk + r0 * T),
-          T,
-        );
-      }
-      for (let r = 0; r < T; r++) softmaxGradRow(P, DS, DS, blk + r * T, T);
-    }
-  }
+  const L = attrs as AttnLayout;
+  const ds = backend.makeOutput([L.B * L.H, L.T, L.T], "float32");
+  const a = attnArgs(backend, L, mask, [dy, v, p, ds]);
+  parallelFor(wasmMemory(backend), "attnDS", a, MIN_HEADS, L.B * L.H);
   return ds;
 }
 
@@ -211,99 +148,21 @@ export function attnDSKernel(args: Any): Any {
  * HcAttnGrads: ds, p [B*H, T, T], dy [B*T, H*d], q, k, mask -> dq = scale
  * dS K, dk = scale dS^T Q, dv = P^T dO in q's, k's and v's layouts (one
  * tensor of q's shape when packed). The first query head of a group writes
- * its key/value head's gradient (beta = 0), the others add to it (beta = 1).
+ * its key/value head's gradient (beta = 0), the others add to it (beta = 1);
+ * a thread takes whole groups.
  */
 export function attnGradsKernel(args: Any): Any {
   const { inputs: { ds, p, dy, q, k, mask }, attrs, backend } = args;
-  const L = attrs as AttnLayout, { B, T, H, Hkv, d } = L, g = H / Hkv;
+  const L = attrs as AttnLayout, { B, T, H, Hkv, d } = L;
   const outs = L.packed ? [backend.makeOutput([B * T, L.ldq], "float32")] : [
     backend.makeOutput([B * T, H * d], "float32"),
     backend.makeOutput([B * T, Hkv * d], "float32"),
     backend.makeOutput([B * T, Hkv * d], "float32"),
   ];
-  const e = causalBlocks(heapView(backend, mask), T);
-  const at = addressOf(backend), pds = at(ds), pp = at(p), pdy = at(dy), pq = at(q), pk = at(k);
-  const [pdq, pdk, pdv] = L.packed ? [0, 0, 0].map(() => at(outs[0])) : outs.map(at);
+  const [dq, dk, dv] = L.packed ? [outs[0], outs[0], outs[0]] : outs;
   // Gradient layouts: the inputs' own (packed) or dense [B*T, heads * d].
-  const [lq, lk, oq, ok, ov] = L.packed
-    ? [L.ldq, L.ldq, L.qOff, L.kOff, L.vOff]
-    : [H * d, Hkv * d, 0, 0, 0];
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const j = (h / g) | 0, beta = h % g === 0 ? 0 : 1, blk = pds + 4 * (b * H + h) * T * T;
-      const heads = {
-        q: headAt(pq, L, L.ldq, L.qOff, b, h),
-        k: headAt(pk, L, L.ldk, L.kOff, b, j),
-        dy: headAt(pdy, L, H * d, 0, b, h),
-        dq: headAt(pdq, L, lq, oq, b, h),
-        dk: headAt(pdk, L, lk, ok, b, j),
-        dv: headAt(pdv, L, lk, ov, b, j),
-      };
-      gradsOfHead(L, e, blk, blk - pds + pp, heads, lq, lk, beta);
-    }
-  }
+  const lay = L.packed ? [L.ldq, L.ldq, L.qOff, L.kOff, L.vOff] : [H * d, Hkv * d, 0, 0, 0];
+  const a = attnArgs(backend, L, mask, [ds, p, dy, q, k, dq, dk, dv, ...lay]);
+  parallelFor(wasmMemory(backend), "attnGrads", a, Math.max(1, MIN_HEADS / (H / Hkv)), B * Hkv);
   return outs;
-}
-
-/** One (batch, head)'s dq, dk, dv by row blocks (dq) and column blocks (dk, dv) of dS and P. */
-function gradsOfHead(
-  L: AttnLayout,
-  e: number[],
-  ds: number,
-  p: number,
-  a: { q: number; k: number; dy: number; dq: number; dk: number; dv: number },
-  lq: number,
-  lk: number,
-  beta: number,
-): void {
-  const { T, d, ldq, ldk, scale } = L, A = L.H * d;
-  for (let r = 0; r + 1 < e.length; r++) {
-    const r0 = e[r], r1 = e[r + 1], rows = r1 - r0, below = T - r0, corner = 4 * (r0 * T + r0);
-    // dq rows [r0, r1) read dS columns [0, r1); dk, dv rows [r0, r1) read dS, P rows [r0, T).
-    sgemmStridedAt(
-      false,
-      false,
-      rows,
-      d,
-      r1,
-      scale,
-      ds + 4 * r0 * T,
-      T,
-      a.k,
-      ldk,
-      0,
-      a.dq + 4 * r0 * lq,
-      lq,
-    );
-    sgemmStridedAt(
-      true,
-      false,
-      rows,
-      d,
-      below,
-      scale,
-      ds + corner,
-      T,
-      a.q + 4 * r0 * ldq,
-      ldq,
-      beta,
-      a.dk + 4 * r0 * lk,
-      lk,
-    );
-    sgemmStridedAt(
-      true,
-      false,
-      rows,
-      d,
-      below,
-      1,
-      p + corner,
-      T,
-      a.dy + 4 * r0 * A,
-      A,
-      beta,
-      a.dv + 4 * r0 * lk,
-      lk,
-    );
-  }
 }

@@ -1,18 +1,51 @@
 /**
  * LayerNorm and RMSNorm as fused tfjs-wasm kernels: forward in one pass per
  * row, backward (dx and the weight and bias gradients) in two, as JS loops on
- * Float32Array views of the wasm heap (no copies). Row statistics are summed
- * in float64 and every result is rounded once to float32. Registered by
+ * the wasm heap (no copies), split over the helper threads of
+ * lib/kernels/pool.ts. Row statistics are summed in float64 and every result
+ * is rounded once to float32; the weight and bias gradients add fixed row
+ * chunks in order, so the thread count changes no bit. Registered by
  * lib/kernels/fused.ts; called through lib/kernels/fused_ops.ts.
  *
  * @module
  */
+import { parallelFor, SCRATCH_DOUBLES } from "./pool.ts";
+
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
 /** Float32 (or int32) view of a tensor's data in the wasm heap. */
 export function heapView(backend: Any, t: Any): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+/** A tensor's data as a float offset into the wasm heap. */
+export function heapOffset(backend: Any, t: Any): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset / 4;
+}
+
+/** The wasm backend's `WebAssembly.Memory` (shared in the threaded build). */
+export function wasmMemory(backend: Any): WebAssembly.Memory {
+  return backend.wasm.wasmMemory ?? backend.wasm.asm.memory;
+}
+
+/** Elements per thread below which a loop is not worth a helper's wake-up (~5-50 us). */
+export const MIN_PART = 1 << 14;
+
+/**
+ * Row chunks for a weight gradient over [N, E] with `perChunk` partial sums
+ * of E each: fixed by N and E (at most 32, and as many as the scratch holds).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { gradChunks } from "./norm_kernels.ts";
+ * assert.equal(gradChunks(2048, 128, 2), 32);
+ * assert.equal(gradChunks(5, 128, 2), 5); // never more chunks than rows
+ * ```
+ */
+export function gradChunks(N: number, E: number, perChunk: number): number {
+  return Math.max(1, Math.min(32, N, Math.floor(SCRATCH_DOUBLES / (perChunk * E))));
 }
 
 /**
@@ -24,41 +57,10 @@ export function layerNormKernel(args: Any): Any {
   const [N, E] = x.shape;
   const y = backend.makeOutput([N, E], "float32");
   const mean = backend.makeOutput([N], "float32"), rstd = backend.makeOutput([N], "float32");
-  // Views after every makeOutput: a heap growth detaches older views.
-  const X = heapView(backend, x), W = heapView(backend, w), B = heapView(backend, b);
-  const Y = heapView(backend, y), M = heapView(backend, mean), R = heapView(backend, rstd);
-  for (let i = 0, o = 0; i < N; i++, o += E) layerNormRow(X, W, B, Y, M, R, i, o, E, eps);
+  const o = (t: Any) => heapOffset(backend, t);
+  const a = [o(x), o(w), o(b), o(y), o(mean), o(rstd), E, eps];
+  parallelFor(wasmMemory(backend), "layerNorm", a, Math.ceil(MIN_PART / E), N);
   return [y, mean, rstd];
-}
-
-// Row loops live in small functions of typed arrays and numbers: V8 optimises
-// them as ordinary functions (a loop inside the kernel itself ran through
-// on-stack replacement and deoptimised on new views).
-function layerNormRow(
-  X: Float32Array,
-  W: Float32Array,
-  B: Float32Array,
-  Y: Float32Array,
-  M: Float32Array,
-  R: Float32Array,
-  i: number,
-  o: number,
-  E: number,
-  eps: number,
-): void {
-  // One pass for both sums (float64: E[x^2] - mean^2 loses nothing that
-  // matters for float32 inputs), two accumulators each to break the chains.
-  let s0 = 0, s1 = 0, q0 = 0, q1 = 0, j = o;
-  for (const e = o + E - 1; j < e; j += 2) {
-    const a = X[j], b = X[j + 1];
-    s0 += a, s1 += b, q0 += a * a, q1 += b * b;
-  }
-  if (j < o + E) s0 += X[j], q0 += X[j] * X[j];
-  const mu = (s0 + s1) / E;
-  const r = 1 / Math.sqrt(Math.max(0, (q0 + q1) / E - mu * mu) + eps);
-  M[i] = mu, R[i] = r;
-  const c = -mu * r;
-  for (let k = 0; k < E; k++) Y[o + k] = (X[o + k] * r + c) * W[k] + B[k];
 }
 
 /**
@@ -71,37 +73,18 @@ export function layerNormGradKernel(args: Any): Any {
   const [N, E] = x.shape;
   const dx = backend.makeOutput([N, E], "float32");
   const dw = backend.makeOutput([E], "float32"), db = backend.makeOutput([E], "float32");
-  const D = heapView(backend, dy), X = heapView(backend, x), W = heapView(backend, w);
-  const M = heapView(backend, mean), R = heapView(backend, rstd);
-  const DX = heapView(backend, dx), DW = heapView(backend, dw), DB = heapView(backend, db);
-  const accW = new Float64Array(E), accB = new Float64Array(E);
-  for (let i = 0, o = 0; i < N; i++, o += E) {
-    layerNormGradRow(D, X, W, DX, accW, accB, M[i], R[i], o, E);
-  }
-  DW.set(accW), DB.set(accB);
-  return [dx, dw, db];
-}
-
-function layerNormGradRow(
-  D: Float32Array,
-  X: Float32Array,
-  W: Float32Array,
-  DX: Float32Array,
-  accW: Float64Array,
-  accB: Float64Array,
-  mu: number,
-  r: number,
-  o: number,
-  E: number,
-): void {
-  let sg = 0, sgx = 0;
+  const o = (t: Any) => heapOffset(backend, t), chunks = gradChunks(N, E, 2);
+  const a = [o(dy), o(x), o(w), o(mean), o(rstd), o(dx), E, N, chunks];
+  const rowsPerChunk = N / chunks;
+  const minChunks = Math.ceil(MIN_PART / (E * rowsPerChunk));
+  const S = parallelFor(wasmMemory(backend), "layerNormGrad", a, minChunks, chunks).scratch;
+  const DW = heapView(backend, dw), DB = heapView(backend, db);
   for (let j = 0; j < E; j++) {
-    const d = D[o + j], xh = (X[o + j] - mu) * r, g = d * W[j];
-    sg += g, sgx += g * xh;
-    accW[j] += d * xh, accB[j] += d;
+    let sw = 0, sb = 0;
+    for (let c = 0; c < chunks; c++) sw += S[2 * c * E + j], sb += S[(2 * c + 1) * E + j];
+    DW[j] = sw, DB[j] = sb;
   }
-  const mg = sg / E, mgx = sgx / E;
-  for (let j = 0; j < E; j++) DX[o + j] = r * (D[o + j] * W[j] - mg - (X[o + j] - mu) * r * mgx);
+  return [dx, dw, db];
 }
 
 /** HcRmsNorm: x [N, E], w [E], attr eps -> y [N, E], rstd [N] (1 / sqrt(mean(x^2) + eps)). */
@@ -109,15 +92,9 @@ export function rmsNormKernel(args: Any): Any {
   const { inputs: { x, w }, attrs: { eps }, backend } = args;
   const [N, E] = x.shape;
   const y = backend.makeOutput([N, E], "float32"), rstd = backend.makeOutput([N], "float32");
-  const X = heapView(backend, x), W = heapView(backend, w);
-  const Y = heapView(backend, y), R = heapView(backend, rstd);
-  for (let i = 0, o = 0; i < N; i++, o += E) {
-    let s = 0;
-    for (let j = 0; j < E; j++) s += X[o + j] * X[o + j];
-    const r = 1 / Math.sqrt(s / E + eps);
-    R[i] = r;
-    for (let j = 0; j < E; j++) Y[o + j] = X[o + j] * r * W[j];
-  }
+  const o = (t: Any) => heapOffset(backend, t);
+  const a = [o(x), o(w), o(y), o(rstd), E, eps];
+  parallelFor(wasmMemory(backend), "rmsNorm", a, Math.ceil(MIN_PART / E), N);
   return [y, rstd];
 }
 
@@ -129,20 +106,15 @@ export function rmsNormGradKernel(args: Any): Any {
   const { inputs: { dy, x, w, rstd }, backend } = args;
   const [N, E] = x.shape;
   const dx = backend.makeOutput([N, E], "float32"), dw = backend.makeOutput([E], "float32");
-  const D = heapView(backend, dy), X = heapView(backend, x), W = heapView(backend, w);
-  const R = heapView(backend, rstd), DX = heapView(backend, dx), DW = heapView(backend, dw);
-  const accW = new Float64Array(E);
-  for (let i = 0, o = 0; i < N; i++, o += E) {
-    const r = R[i];
-    let sgx = 0;
-    for (let j = 0; j < E; j++) {
-      const d = D[o + j], xh = X[o + j] * r;
-      sgx += d * W[j] * xh;
-      accW[j] += d * xh;
-    }
-    const mgx = sgx / E;
-    for (let j = 0; j < E; j++) DX[o + j] = r * (D[o + j] * W[j] - X[o + j] * r * mgx);
+  const o = (t: Any) => heapOffset(backend, t), chunks = gradChunks(N, E, 1);
+  const a = [o(dy), o(x), o(w), o(rstd), o(dx), E, N, chunks];
+  const minChunks = Math.ceil(MIN_PART / (E * (N / chunks)));
+  const S = parallelFor(wasmMemory(backend), "rmsNormGrad", a, minChunks, chunks).scratch;
+  const DW = heapView(backend, dw);
+  for (let j = 0; j < E; j++) {
+    let sw = 0;
+    for (let c = 0; c < chunks; c++) sw += S[c * E + j];
+    DW[j] = sw;
   }
-  DW.set(accW);
   return [dx, dw];
 }
