@@ -16,7 +16,8 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import { enableWasmThreads } from "./wasm_threads.ts";
-import { startPool } from "./kernels/pool.ts";
+import { startPool, useSimd } from "./kernels/pool.ts";
+import { compileSimd, type SimdBinaries } from "./kernels/simd.ts";
 import { wasmMemory } from "./kernels/norm_kernels.ts";
 import { loadBlas } from "./blas.ts";
 import { UsageError } from "./errors.ts";
@@ -99,6 +100,16 @@ function wasmThreads(all: number, nativeMatmuls: boolean): number {
   return nativeMatmuls ? 1 : all;
 }
 
+/** The fused kernels' SIMD loops, or null (JS loops) with one line on stderr saying why. */
+async function simdKernels(): Promise<SimdBinaries | null> {
+  try {
+    return await compileSimd();
+  } catch (e) {
+    console.error(`hc: SIMD kernels unavailable, JS loops instead: ${(e as Error).message}`);
+    return null;
+  }
+}
+
 async function loadWasm(): Promise<DeviceInfo> {
   const entry = fileURLToPath(import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
   // import.meta.resolve gives dist/index.js (or dist/tf-backend-wasm.node.js).
@@ -137,6 +148,7 @@ async function loadWasm(): Promise<DeviceInfo> {
   const n = threads > 1 ? (tf.backend() as any).wasm.tfjs.getThreadsCount() as number : 1;
   const native = "name" in blas;
   setNativeMatmul(native);
+  useSimd(await simdKernels());
   // deno-lint-ignore no-explicit-any
   if (all > 1) startPool(wasmMemory(tf.backend() as any), all - 1, native ? blas.path : null);
   if (!native && !/HC_BLAS=off/.test(blas.reason)) {

@@ -12,7 +12,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 // Registers the wasm kernels first, so that the original BatchMatMul can be wrapped.
 import "@tensorflow/tfjs-backend-wasm";
-import { blasInfo, sgemmAt } from "./blas.ts";
+import { blasInfo } from "./blas.ts";
+import { wasmMemory } from "./kernels/norm_kernels.ts";
+import { sgemmOnCores } from "./kernels/sgemm.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -89,7 +91,10 @@ function batchMatMul(args: Any): Any {
   const pa = base + offsetOf(backend, a), pb = base + offsetOf(backend, b);
   const pc = base + offsetOf(backend, out);
   const sa = ga === 1 ? 0 : 4 * m * k, sb = gb === 1 ? 0 : 4 * k * n, sc = 4 * m * n;
-  for (let g = 0; g < G; g++) sgemmAt(ta, tb, m, n, k, pa + g * sa, pb + g * sb, pc + g * sc);
+  const memory = wasmMemory(backend);
+  for (let g = 0; g < G; g++) {
+    sgemmOnCores(memory, ta, tb, m, n, k, pa + g * sa, pb + g * sb, pc + g * sc);
+  }
   return out;
 }
 

@@ -62,6 +62,8 @@ const RUN = [
   "lib/kernels/fused_ops.ts",
   "lib/kernels/norm_kernels.ts",
   "lib/kernels/pool.ts",
+  "lib/kernels/sgemm.ts",
+  "lib/kernels/simd.ts",
   "lib/kernels/tasks.ts",
   "lib/linalg.ts",
   "lib/model/config.ts",

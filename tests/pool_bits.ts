@@ -1,13 +1,22 @@
 /**
  * Child process of tests/pool_test.ts (run with HC_THREADS=2): one AdamW
  * training step of each small family, sized so every fused kernel splits
- * over the helper threads, run with the helpers and then on the main thread
- * alone. Prints one JSON line: the threads used, what was compared and which
- * outputs differ in any bit.
+ * over the helper threads, run three ways: with the helpers and the SIMD
+ * loops, on the main thread alone with the SIMD loops, and on the main
+ * thread with the JS loops. Prints one JSON line: the threads used, whether
+ * SIMD ran, what was compared and which outputs differ from the JS loops'
+ * in any bit.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../lib/backend.ts";
-import { poolStarted, poolThreads, setPoolEnabled, splitCounts } from "../lib/kernels/pool.ts";
+import {
+  poolStarted,
+  poolThreads,
+  setPoolEnabled,
+  setSimdEnabled,
+  simdActive,
+  splitCounts,
+} from "../lib/kernels/pool.ts";
 import { defaultConfig, type ModelConfig } from "../lib/model/config.ts";
 import { createModel, crossEntropy, disposeModel, forward } from "../lib/model/model.ts";
 import { initParams } from "../lib/model/params.ts";
@@ -65,23 +74,27 @@ function step(cfg: ModelConfig): Map<string, Float32Array> {
   return out;
 }
 
-const threads = poolThreads();
+const threads = poolThreads(), simd = simdActive();
 const differing: string[] = [];
 let compared = 0;
+const same = (a: Float32Array, b: Float32Array) =>
+  a.length === b.length &&
+  new Uint32Array(a.buffer).every((x, i) => x === new Uint32Array(b.buffer)[i]);
 for (const [label, cfg] of FAMILIES) {
-  setPoolEnabled(true);
-  const split = step(cfg);
-  setPoolEnabled(false);
-  const alone = step(cfg);
-  for (const [name, want] of alone) {
-    const got = split.get(name)!;
-    compared++;
-    const same = got.length === want.length &&
-      new Uint32Array(got.buffer).every((b, i) => b === new Uint32Array(want.buffer)[i]);
-    if (!same) differing.push(`${label}: ${name}`);
+  const run = (helpers: boolean, simdLoops: boolean) => {
+    setPoolEnabled(helpers), setSimdEnabled(simdLoops);
+    return step(cfg);
+  };
+  const ways = { "threads + SIMD": run(true, true), "main + SIMD": run(false, true) };
+  const js = run(false, false);
+  for (const [way, out] of Object.entries(ways)) {
+    for (const [name, want] of js) {
+      compared++;
+      if (!same(out.get(name)!, want)) differing.push(`${label}, ${way}: ${name}`);
+    }
   }
 }
 console.log(
-  JSON.stringify({ threads, compared, differing, split: Object.fromEntries(splitCounts()) }),
+  JSON.stringify({ threads, simd, compared, differing, split: Object.fromEntries(splitCounts()) }),
 );
 Deno.exit(0);

@@ -6,8 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { parallelFor, partEnd, poolStarted, startPool, stopPool } from "../lib/kernels/pool.ts";
+import { compileSimd, instantiateSimd } from "../lib/kernels/simd.ts";
+import { type Heap, type TaskName, TASKS } from "../lib/kernels/tasks.ts";
+import { makeRng } from "../lib/rng.ts";
 
-Deno.test("a training step of both families gives the same bits with two threads as with the main thread alone", async () => {
+Deno.test("a training step of both families gives the same bits with two threads and SIMD loops as with the JS loops on one thread", async () => {
   const r = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "tests/pool_bits.ts"],
     env: { HC_THREADS: "2", HC_BACKEND: "wasm" },
@@ -18,7 +21,8 @@ Deno.test("a training step of both families gives the same bits with two threads
   assert.equal(r.code, 0, err);
   const out = JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").at(-1)!);
   assert.equal(out.threads, 2, `the helper thread did not start: ${err}`);
-  assert.ok(out.compared >= 100, `compared only ${out.compared} outputs`);
+  assert.equal(out.simd, true, `the SIMD kernels did not compile: ${err}`);
+  assert.ok(out.compared >= 200, `compared only ${out.compared} outputs`);
   assert.deepEqual(out.differing, []);
   const tasks = [
     "layerNorm",
@@ -30,9 +34,9 @@ Deno.test("a training step of both families gives the same bits with two threads
     "sumSquares",
     "adamwUpdate",
   ];
-  // The attention tasks split only with native BLAS (they call sgemm).
+  // Products and the attention tasks split only with native BLAS (they call sgemm).
   if (!/HC_BLAS=off/.test(Deno.env.get("HC_BLAS") ?? "")) {
-    tasks.push("attnScores", "attnPV", "attnDS", "attnGrads");
+    tasks.push("sgemmRows", "attnScores", "attnPV", "attnDS", "attnGrads");
   }
   for (const t of tasks) {
     assert.ok(out.split[t] > 0, `${t} never reached the helper: ${JSON.stringify(out.split)}`);
@@ -74,5 +78,58 @@ Deno.test("a helper computes its part on the shared heap, also after the heap gr
     check(old, 1 << 16); // entirely in the new pages
   } finally {
     await stopPool();
+  }
+});
+
+Deno.test("SIMD loops equal the JS loops bit for bit at odd sizes (row tails, odd element counts, causal zeros)", async () => {
+  const bins = await compileSimd();
+  assert.ok(bins, "the SIMD kernels did not compile");
+  const memory = new WebAssembly.Memory({ initial: 64 });
+  const simd = instantiateSimd(bins, memory);
+  const buf = memory.buffer;
+  const heap = (on: boolean): Heap => ({
+    f32: new Float32Array(buf),
+    i32: new Int32Array(buf),
+    f64: new Float64Array(buf),
+    scratch: new Float64Array(16),
+    simd: on ? simd : null,
+  });
+  const F = new Float32Array(buf);
+  const rng = makeRng(7);
+  const fill = (at: number, n: number, scale = 2) => {
+    for (let i = 0; i < n; i++) F[at + i] = (rng.next() * 2 - 1) * scale;
+  };
+  // Runs a task both ways on the same inputs; returns [SIMD, JS] copies of the output range.
+  const both = (task: TaskName, a: number[], n: number, out: [number, number]) => {
+    const res = [true, false].map((on) => {
+      F.fill(0, out[0], out[0] + out[1]);
+      TASKS[task](heap(on), Float64Array.from(a), 0, n);
+      return F.slice(out[0], out[0] + out[1]);
+    });
+    const bits = (x: Float32Array) => [...new Uint32Array(x.buffer)];
+    assert.deepEqual(bits(res[0]), bits(res[1]), `${task}, ${JSON.stringify(a.slice(-4))}`);
+  };
+  for (const E of [1, 2, 3, 5, 7, 8, 33]) {
+    const N = 5, x = 0, w = 4096, b = 8192, y = 12288, mean = 16384, rstd = 16400, dy = 20480;
+    fill(x, N * E, 3), fill(w, E), fill(b, E), fill(dy, N * E);
+    both("layerNorm", [x, w, b, y, mean, rstd, E, 1e-5], N, [y, N * E]);
+    TASKS.layerNorm(heap(false), Float64Array.from([x, w, b, y, mean, rstd, E, 1e-5]), 0, N);
+    // dx lands in y's place; the float64 sums (2 chunks) right after it.
+    const acc = (y + 2 * N * E + 8) >> 1;
+    both("layerNormGrad", [dy, x, w, mean, rstd, y, E, N, 2, acc], 2, [
+      y,
+      2 * N * E + 4 * 2 * E + 8,
+    ]);
+  }
+  for (const n of [1, 2, 3, 17, 1001]) {
+    fill(0, n, 4), fill(4096, n), fill(8192, n, 0.5);
+    both("geluArg", [0, 12288], n, [12288, n]);
+    both("geluGrad", [4096, 0, 8192, 12288], n, [12288, n]);
+  }
+  for (const C of [1, 2, 5, 9, 128]) {
+    const rows = 6, p = 0, dp = 4096, ds = 8192;
+    fill(p, rows * C, 1), fill(dp, rows * C);
+    for (let r = 0; r < rows; r++) F.fill(0, p + r * C + Math.min(C, r + 1), p + (r + 1) * C); // causal
+    both("softmaxGrad", [p, dp, ds, C], rows, [ds, rows * C]);
   }
 });

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { sgemmAt } from "../blas.ts";
-import { heapView } from "./norm_kernels.ts";
+import { heapView, wasmMemory } from "./norm_kernels.ts";
+import { sgemmOnCores } from "./sgemm.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -31,6 +31,6 @@ export function affineKernel(args: Any): Any {
   const heap: Uint8Array = backend.wasm.HEAPU8;
   const base = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(heap)));
   const at = (t: Any) => base + backend.dataIdMap.get(t.dataId).memoryOffset;
-  sgemmAt(false, false, N, M, K, at(x), at(w), at(out), 1);
+  sgemmOnCores(wasmMemory(backend), false, false, N, M, K, at(x), at(w), at(out), 1);
   return out;
 }

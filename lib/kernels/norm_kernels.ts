@@ -33,19 +33,19 @@ export function wasmMemory(backend: Any): WebAssembly.Memory {
 export const MIN_PART = 1 << 14;
 
 /**
- * Row chunks for a weight gradient over [N, E] with `perChunk` partial sums
- * of E each: fixed by N and E (at most 32, and as many as the scratch holds).
+ * Row chunks for a weight gradient over N rows: fixed by N alone (at most
+ * 32), so the partial sums, and their total, never depend on the threads.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { gradChunks } from "./norm_kernels.ts";
- * assert.equal(gradChunks(2048, 128, 2), 32);
- * assert.equal(gradChunks(5, 128, 2), 5); // never more chunks than rows
+ * assert.equal(gradChunks(2048), 32);
+ * assert.equal(gradChunks(5), 5); // never more chunks than rows
  * ```
  */
-export function gradChunks(N: number, E: number, perChunk: number): number {
-  return Math.max(1, Math.min(32, N, Math.floor(SCRATCH_DOUBLES / (perChunk * E))));
+export function gradChunks(N: number): number {
+  return Math.max(1, Math.min(32, N));
 }
 
 /**
@@ -73,16 +73,24 @@ export function layerNormGradKernel(args: Any): Any {
   const [N, E] = x.shape;
   const dx = backend.makeOutput([N, E], "float32");
   const dw = backend.makeOutput([E], "float32"), db = backend.makeOutput([E], "float32");
-  const o = (t: Any) => heapOffset(backend, t), chunks = gradChunks(N, E, 2);
-  const a = [o(dy), o(x), o(w), o(mean), o(rstd), o(dx), E, N, chunks];
-  const rowsPerChunk = N / chunks;
-  const minChunks = Math.ceil(MIN_PART / (E * rowsPerChunk));
-  const S = parallelFor(wasmMemory(backend), "layerNormGrad", a, minChunks, chunks).scratch;
-  const DW = heapView(backend, dw), DB = heapView(backend, db);
-  for (let j = 0; j < E; j++) {
-    let sw = 0, sb = 0;
-    for (let c = 0; c < chunks; c++) sw += S[2 * c * E + j], sb += S[(2 * c + 1) * E + j];
-    DW[j] = sw, DB[j] = sb;
+  const o = (t: Any) => heapOffset(backend, t), chunks = gradChunks(N);
+  // Per-chunk float64 sums in the heap (where the SIMD loop can reach them).
+  const bytes = 16 * chunks * E, at = backend.wasm._malloc(bytes + 8);
+  const acc = Math.ceil(at / 8); // float64 index, 8-byte aligned
+  try {
+    const a = [o(dy), o(x), o(w), o(mean), o(rstd), o(dx), E, N, chunks, acc];
+    const minChunks = Math.ceil(MIN_PART / (E * (N / chunks)));
+    const S = parallelFor(wasmMemory(backend), "layerNormGrad", a, minChunks, chunks).f64;
+    const DW = heapView(backend, dw), DB = heapView(backend, db);
+    for (let j = 0; j < E; j++) {
+      let sw = 0, sb = 0;
+      for (let c = 0; c < chunks; c++) {
+        sw += S[acc + 2 * c * E + j], sb += S[acc + (2 * c + 1) * E + j];
+      }
+      DW[j] = sw, DB[j] = sb;
+    }
+  } finally {
+    backend.wasm._free(at);
   }
   return [dx, dw, db];
 }
@@ -106,7 +114,8 @@ export function rmsNormGradKernel(args: Any): Any {
   const { inputs: { dy, x, w, rstd }, backend } = args;
   const [N, E] = x.shape;
   const dx = backend.makeOutput([N, E], "float32"), dw = backend.makeOutput([E], "float32");
-  const o = (t: Any) => heapOffset(backend, t), chunks = gradChunks(N, E, 1);
+  const o = (t: Any) => heapOffset(backend, t),
+    chunks = Math.max(1, Math.min(gradChunks(N), Math.floor(SCRATCH_DOUBLES / E)));
   const a = [o(dy), o(x), o(w), o(rstd), o(dx), E, N, chunks];
   const minChunks = Math.ceil(MIN_PART / (E * (N / chunks)));
   const S = parallelFor(wasmMemory(backend), "rmsNormGrad", a, minChunks, chunks).scratch;

@@ -17,15 +17,18 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
+import { instantiateSimd, type SimdBinaries, type SimdKernels } from "./simd.ts";
 import { type Heap, type TaskName, TASKS } from "./tasks.ts";
 
 /** Control words (Int32Array indices) shared with the helpers. */
-const SEQ = 0, TASK = 1, COUNT = 2, PARTS = 3, TAG = 4, NARGS = 5, DONE = 8;
+const SEQ = 0, TASK = 1, COUNT = 2, PARTS = 3, TAG = 4, NARGS = 5, FLAGS = 6, DONE = 8;
+/** FLAGS bit: run the SIMD kernels (lib/kernels/simd.ts). */
+export const FLAG_SIMD = 1;
 /** Helpers at most (control words DONE .. DONE + MAX_HELPERS - 1). */
 export const MAX_HELPERS = 24;
 /** Argument slots per call (AdamW takes 9 per parameter tensor). */
 export const MAX_ARGS = 1 << 14;
-/** Float64 scratch for partial sums, shared with the helpers. */
+/** Float64 scratch for partial sums (AdamW's per tensor, RMSNorm's per chunk), shared with the helpers. */
 export const SCRATCH_DOUBLES = 1 << 20;
 /** Main-thread spins before it sleeps on a helper (a wake-up costs ~5-50 us). */
 const SPINS = 4000;
@@ -45,6 +48,9 @@ interface Pool {
 let pool: Pool | null = null;
 let mainHeap: Heap | null = null;
 let mainMemory: WebAssembly.Memory | null = null;
+let mainSimd: SimdKernels | null = null;
+let simdBinaries: SimdBinaries | null = null;
+let simdOn = true;
 
 /**
  * Starts `helpers` helper threads on `memory` (a shared `WebAssembly.Memory`:
@@ -96,6 +102,7 @@ export function startPool(
         ready: ready.buffer,
         index: i,
         blasPath,
+        simd: simdBinaries,
       },
     });
     w.on("error", (e: Error) => p.failed = `helper thread ${i}: ${e.message}`);
@@ -175,6 +182,52 @@ export function setPoolEnabled(on: boolean): void {
   if (pool) pool.enabled = on;
 }
 
+/**
+ * Uses the SIMD kernels compiled by lib/kernels/simd.ts `compileSimd` (call
+ * before `startPool`, whose helpers get them too), or the JS loops (null).
+ *
+ * @example
+ * ```ts
+ * import { useSimd } from "./pool.ts";
+ * import { compileSimd } from "./simd.ts";
+ * useSimd(await compileSimd());
+ * ```
+ */
+export function useSimd(bins: SimdBinaries | null): void {
+  simdBinaries = bins;
+  mainHeap = null;
+}
+
+/**
+ * Runs the SIMD kernels (when compiled; the default) or the JS loops on every
+ * thread (tests compare both).
+ *
+ * @example
+ * ```ts
+ * import { setSimdEnabled } from "./pool.ts";
+ * setSimdEnabled(true);
+ * ```
+ */
+export function setSimdEnabled(on: boolean): void {
+  simdOn = on;
+}
+
+/**
+ * Whether tasks run the SIMD kernels: compiled, passed to {@link useSimd}
+ * and not switched off.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { simdActive, useSimd } from "./pool.ts";
+ * useSimd(null);
+ * assert.equal(simdActive(), false);
+ * ```
+ */
+export function simdActive(): boolean {
+  return simdOn && simdBinaries !== null;
+}
+
 /** The main thread's view of `memory` (renewed after the heap grows). */
 function heapOf(memory: WebAssembly.Memory, scratch: Float64Array | null): Heap {
   const buf = memory.buffer;
@@ -182,13 +235,17 @@ function heapOf(memory: WebAssembly.Memory, scratch: Float64Array | null): Heap 
     !mainHeap || mainMemory !== memory || mainHeap.f32.buffer.byteLength !== buf.byteLength ||
     (scratch && mainHeap.scratch !== scratch)
   ) {
+    if (mainMemory !== memory || !mainHeap) mainSimd = instantiateSimd(simdBinaries, memory);
     mainMemory = memory;
     mainHeap = {
       f32: new Float32Array(buf),
       i32: new Int32Array(buf),
+      f64: new Float64Array(buf),
       scratch: scratch ?? mainHeap?.scratch ?? new Float64Array(SCRATCH_DOUBLES),
+      simd: null,
     };
   }
+  mainHeap.simd = simdOn ? mainSimd : null;
   return mainHeap;
 }
 
@@ -237,6 +294,7 @@ export function parallelFor(
   Atomics.store(ctrl, TAG, seq);
   a.set(args);
   ctrl[TASK] = TASK_IDS.get(task)!, ctrl[COUNT] = n, ctrl[PARTS] = parts, ctrl[NARGS] = args.length;
+  ctrl[FLAGS] = heap.simd ? FLAG_SIMD : 0;
   Atomics.store(ctrl, SEQ, seq);
   Atomics.notify(ctrl, SEQ);
   splits.set(task, (splits.get(task) ?? 0) + 1);
@@ -285,4 +343,4 @@ const TASK_IDS = new Map(TASK_NAMES.map((t, i) => [t, i]));
 const taskName = (id: number) => TASK_NAMES[id] ?? `#${id}`;
 
 /** Control word layout, for pool_worker.ts. */
-export const CONTROL = { SEQ, TASK, COUNT, PARTS, TAG, NARGS, DONE } as const;
+export const CONTROL = { SEQ, TASK, COUNT, PARTS, TAG, NARGS, FLAGS, DONE } as const;

@@ -15,12 +15,16 @@
  * @module
  */
 import { sgemmStridedAt } from "../blas.ts";
+import type { SimdKernels } from "./simd.ts";
 
 /** One thread's views of the shared wasm heap, and the shared scratch for partial sums. */
 export interface Heap {
   f32: Float32Array;
   i32: Int32Array;
+  f64: Float64Array;
   scratch: Float64Array;
+  /** The SIMD twins of the loops below (lib/kernels/simd.wat), or null for the JS loops. */
+  simd: SimdKernels | null;
 }
 
 /** A range task: units [lo, hi) with arguments `a`. */
@@ -32,8 +36,20 @@ export type Task = (h: Heap, a: Float64Array, lo: number, hi: number) => void;
 function layerNorm(h: Heap, a: Float64Array, lo: number, hi: number): void {
   const F = h.f32, E = a[6] | 0, eps = a[7];
   const x = a[0] | 0, w = a[1] | 0, b = a[2] | 0, y = a[3] | 0, mean = a[4] | 0, rstd = a[5] | 0;
+  const k = h.simd;
   for (let i = lo; i < hi; i++) {
-    layerNormRow(F, x + i * E, w, b, y + i * E, mean + i, rstd + i, E, eps);
+    if (k) {
+      k.layerNormRow(
+        4 * (x + i * E),
+        4 * w,
+        4 * b,
+        4 * (y + i * E),
+        4 * (mean + i),
+        4 * (rstd + i),
+        E,
+        eps,
+      );
+    } else layerNormRow(F, x + i * E, w, b, y + i * E, mean + i, rstd + i, E, eps);
   }
 }
 
@@ -78,19 +94,44 @@ export const chunkRows = (N: number, chunks: number, c: number): number =>
   Math.floor((N * c) / chunks);
 
 /**
- * a = [dy, x, w, mean, rstd, dx, E, N, chunks]; units: row chunks. Writes dx
- * and, per chunk c, sum(dy xhat) to scratch[2cE ..) and sum(dy) to
- * scratch[(2c + 1)E ..).
+ * a = [dy, x, w, mean, rstd, dx, E, N, chunks, acc]; units: row chunks.
+ * Writes dx and, per chunk c, the float64 sums of dy xhat and of dy over its
+ * rows to heap.f64[acc + 2cE ..) and [acc + (2c + 1)E ..) (`acc` in
+ * float64s: a malloc'd block of the heap, so the SIMD loop reaches it too).
  */
 function layerNormGrad(h: Heap, a: Float64Array, lo: number, hi: number): void {
-  const F = h.f32, S = h.scratch, E = a[6] | 0, N = a[7] | 0, chunks = a[8] | 0;
+  const E = a[6] | 0, N = a[7] | 0, chunks = a[8] | 0, acc = a[9] | 0;
   const dy = a[0] | 0, x = a[1] | 0, w = a[2] | 0, mean = a[3] | 0, rstd = a[4] | 0, dx = a[5] | 0;
   for (let c = lo; c < hi; c++) {
-    const accW = 2 * c * E, accB = accW + E;
-    S.fill(0, accW, accB + E);
+    const accW = acc + 2 * c * E, k = h.simd;
+    h.f64.fill(0, accW, accW + 2 * E);
     for (let i = chunkRows(N, chunks, c), e = chunkRows(N, chunks, c + 1); i < e; i++) {
       const o = i * E;
-      layerNormGradRow(F, S, dy + o, x + o, w, dx + o, accW, accB, mean + i, rstd + i, E);
+      if (k) {
+        k.layerNormGradRow(
+          4 * (dy + o),
+          4 * (x + o),
+          4 * w,
+          4 * (dx + o),
+          8 * accW,
+          8 * (accW + E),
+          4 * (mean + i),
+          4 * (rstd + i),
+          E,
+        );
+      } else {layerNormGradRow(
+          h.f32,
+          h.f64,
+          dy + o,
+          x + o,
+          w,
+          dx + o,
+          accW,
+          accW + E,
+          mean + i,
+          rstd + i,
+          E,
+        );}
     }
   }
 }
@@ -109,16 +150,36 @@ function layerNormGradRow(
   E: number,
 ): void {
   const mu = F[mean], r = F[rstd];
-  let sg = 0, sgx = 0;
-  for (let j = 0; j < E; j++) {
+  // Even and odd columns in two sums (as the SIMD twin's two lanes).
+  let sg0 = 0, sg1 = 0, sgx0 = 0, sgx1 = 0, j = 0;
+  for (; j + 1 < E; j += 2) {
+    const d0 = F[dy + j], xh0 = (F[x + j] - mu) * r, g0 = d0 * F[w + j];
+    const d1 = F[dy + j + 1], xh1 = (F[x + j + 1] - mu) * r, g1 = d1 * F[w + j + 1];
+    sg0 += g0, sgx0 += g0 * xh0, sg1 += g1, sgx1 += g1 * xh1;
+    S[accW + j] += d0 * xh0, S[accB + j] += d0;
+    S[accW + j + 1] += d1 * xh1, S[accB + j + 1] += d1;
+  }
+  if (j < E) {
     const d = F[dy + j], xh = (F[x + j] - mu) * r, g = d * F[w + j];
-    sg += g, sgx += g * xh;
+    sg0 += g, sgx0 += g * xh;
     S[accW + j] += d * xh, S[accB + j] += d;
   }
-  const mg = sg / E, mgx = sgx / E;
+  const mg = (sg0 + sg1) / E, mgx = (sgx0 + sgx1) / E;
   for (let j = 0; j < E; j++) {
     F[dx + j] = r * (F[dy + j] * F[w + j] - mg - (F[x + j] - mu) * r * mgx);
   }
+}
+
+let sums = new Float64Array(0);
+/**
+ * This thread's zeroed float64 accumulators (not shared: a loop's
+ * read-modify-writes on a SharedArrayBuffer view cost about twice as much).
+ */
+function localSums(n: number): Float64Array {
+  if (sums.length < n) sums = new Float64Array(n);
+  const v = sums.subarray(0, n);
+  v.fill(0);
+  return v;
 }
 
 /** a = [x, w, y, rstd, E, eps]; units: rows. */
@@ -152,11 +213,12 @@ function rmsNormGrad(h: Heap, a: Float64Array, lo: number, hi: number): void {
   const F = h.f32, S = h.scratch, E = a[5] | 0, N = a[6] | 0, chunks = a[7] | 0;
   const dy = a[0] | 0, x = a[1] | 0, w = a[2] | 0, rstd = a[3] | 0, dx = a[4] | 0;
   for (let c = lo; c < hi; c++) {
-    S.fill(0, c * E, (c + 1) * E);
+    const acc = localSums(E);
     for (let i = chunkRows(N, chunks, c), e = chunkRows(N, chunks, c + 1); i < e; i++) {
       const o = i * E;
-      rmsNormGradRow(F, S, dy + o, x + o, w, dx + o, c * E, F[rstd + i], E);
+      rmsNormGradRow(F, acc, dy + o, x + o, w, dx + o, 0, F[rstd + i], E);
     }
+    S.set(acc, c * E);
   }
 }
 
@@ -187,7 +249,8 @@ const GELU_C = Math.sqrt(2 / Math.PI), GELU_A = 0.044715;
 
 /** a = [x, u2]; units: elements. u2 = 2c (x + 0.044715 x^3), GELU(tanh)'s sigmoid argument. */
 function geluArg(h: Heap, a: Float64Array, lo: number, hi: number): void {
-  geluArgLoop(h.f32, a[0] | 0, a[1] | 0, lo, hi);
+  if (h.simd) h.simd.geluArg(4 * a[0], 4 * a[1], lo, hi, 2 * GELU_C, 2 * GELU_C * GELU_A);
+  else geluArgLoop(h.f32, a[0] | 0, a[1] | 0, lo, hi);
 }
 
 function geluArgLoop(F: Float32Array, x: number, u: number, lo: number, hi: number): void {
@@ -200,7 +263,8 @@ function geluArgLoop(F: Float32Array, x: number, u: number, lo: number, hi: numb
 
 /** a = [dy, x, s, dx]; units: elements. dx = dy GELU'(x), from s = sigmoid(2u). */
 function geluGrad(h: Heap, a: Float64Array, lo: number, hi: number): void {
-  geluGradLoop(h.f32, a[0] | 0, a[1] | 0, a[2] | 0, a[3] | 0, lo, hi);
+  if (h.simd) h.simd.geluGrad(4 * a[0], 4 * a[1], 4 * a[2], 4 * a[3], lo, hi, GELU_C, 3 * GELU_A);
+  else geluGradLoop(h.f32, a[0] | 0, a[1] | 0, a[2] | 0, a[3] | 0, lo, hi);
 }
 
 function geluGradLoop(
@@ -222,7 +286,10 @@ function geluGradLoop(
 /** a = [p, dp, ds, C]; units: rows. ds = p (dp - rowsum(dp p)). */
 function softmaxGrad(h: Heap, a: Float64Array, lo: number, hi: number): void {
   const F = h.f32, C = a[3] | 0, p = a[0] | 0, dp = a[1] | 0, ds = a[2] | 0;
-  for (let r = lo; r < hi; r++) softmaxGradRow(F, p + r * C, dp + r * C, ds + r * C, C);
+  for (let r = lo; r < hi; r++) {
+    if (h.simd) h.simd.softmaxGradRow(4 * (p + r * C), 4 * (dp + r * C), 4 * (ds + r * C), C);
+    else softmaxGradRow(F, p + r * C, dp + r * C, ds + r * C, C);
+  }
 }
 
 /**
@@ -294,6 +361,37 @@ function adamwLoop(F: Float32Array, a: Float64Array, t: number): void {
     F[mo + j] = mj, F[vo + j] = vj;
     F[po + j] = F[p + j] * keep - (mj / (Math.sqrt(vj) / sb2 + eps)) * step;
   }
+}
+
+// ---------------------------------------------------------------- sgemm
+
+/**
+ * a = [transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, rows]
+ * (A, B, C byte addresses); units: blocks of `rows` rows of C. Each part is
+ * one single-threaded product over its rows, so a thread's sums run in the
+ * same order as the whole product's would.
+ */
+function sgemmRows(_h: Heap, a: Float64Array, lo: number, hi: number): void {
+  const ta = a[0] === 1, tb = a[1] === 1, M = a[2], rows = a[13];
+  const r0 = lo * rows, r1 = Math.min(M, hi * rows);
+  if (r1 <= r0) return;
+  // Row r of op(A) is column r of A (transA) or row r.
+  const A = a[6] + 4 * r0 * (ta ? 1 : a[7]);
+  sgemmStridedAt(
+    ta,
+    tb,
+    r1 - r0,
+    a[3],
+    a[4],
+    a[5],
+    A,
+    a[7],
+    a[8],
+    a[9],
+    a[10],
+    a[11] + 4 * r0 * a[12],
+    a[12],
+  );
 }
 
 // ------------------------------------------------------------- attention
@@ -426,7 +524,11 @@ function attnDS(h: Heap, a: Float64Array, lo: number, hi: number): void {
       );
     }
     const pb = (p + blk) | 0, db = (ds + blk) | 0, Ti = T | 0;
-    for (let r = 0; r < Ti; r++) softmaxGradRow(h.f32, pb + r * Ti, db + r * Ti, db + r * Ti, Ti);
+    for (let r = 0; r < Ti; r++) {
+      const k = h.simd, o = r * Ti;
+      if (k) k.softmaxGradRow(4 * (pb + o), 4 * (db + o), 4 * (db + o), Ti);
+      else softmaxGradRow(h.f32, pb + o, db + o, db + o, Ti);
+    }
   }
 }
 
@@ -530,12 +632,19 @@ function gradsOfHead(
  * import assert from "node:assert/strict";
  * import { TASKS } from "./tasks.ts";
  * const f32 = new Float32Array([1, 2, 3, 0, 0, 0]);
- * const heap = { f32, i32: new Int32Array(f32.buffer), scratch: new Float64Array(1) };
+ * const heap = {
+ *   f32,
+ *   i32: new Int32Array(f32.buffer),
+ *   f64: new Float64Array(0),
+ *   scratch: new Float64Array(1),
+ *   simd: null,
+ * };
  * TASKS.geluArg(heap, new Float64Array([0, 3]), 0, 3); // elements [0, 3): x at 0, u2 at 3
  * assert.ok(f32[5] > f32[4] && f32[4] > f32[3]);
  * ```
  */
 export const TASKS = {
+  sgemmRows,
   layerNorm,
   layerNormGrad,
   rmsNorm,
