@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import { enableWasmThreads } from "./wasm_threads.ts";
-import { startPool, useSimd } from "./kernels/pool.ts";
+import { poolStarted, startPool, useSimd } from "./kernels/pool.ts";
 import { compileSimd, type SimdBinaries } from "./kernels/simd.ts";
 import { wasmMemory } from "./kernels/norm_kernels.ts";
 import { loadBlas } from "./blas.ts";
@@ -150,7 +150,9 @@ async function loadWasm(): Promise<DeviceInfo> {
   setNativeMatmul(native);
   useSimd(await simdKernels());
   // deno-lint-ignore no-explicit-any
-  if (all > 1) startPool(wasmMemory(tf.backend() as any), all - 1, native ? blas.path : null);
+  if (all > 1 && startPool(wasmMemory(tf.backend() as any), all - 1, native ? blas.path : null)) {
+    await poolStarted(); // the helpers load in ~0.1-0.3 s; timings should not include that
+  }
   if (!native && !/HC_BLAS=off/.test(blas.reason)) {
     console.error(`hc: matmuls run on XNNPACK (slower): ${blas.reason}`);
   }

@@ -114,10 +114,15 @@ export async function benchTraining(o: TrainBenchOptions): Promise<TrainBenchRes
  * assert.ok(rate > 0);
  * ```
  */
-export async function plainMatmulGflops(n: number, reps = 5): Promise<number> {
+export async function plainMatmulGflops(n: number, reps = 10): Promise<number> {
   const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
   try {
-    await tf.matMul(a, b).data(); // warm-up (and XNNPACK operator creation)
+    // Warm-up: XNNPACK operator creation, JIT of the helper threads' code.
+    for (let i = 0; i < 5; i++) {
+      const c = tf.matMul(a, b);
+      await c.data();
+      c.dispose();
+    }
     let best = Infinity;
     for (let i = 0; i < reps; i++) {
       const t0 = performance.now();
