@@ -33,6 +33,8 @@ Deno.test("a training step of both families gives the same bits with two threads
     "geluGrad",
     "sumSquares",
     "adamwUpdate",
+    "add",
+    "mul",
   ];
   // Products and the attention tasks split only with native BLAS (they call sgemm).
   if (!/HC_BLAS=off/.test(Deno.env.get("HC_BLAS") ?? "")) {

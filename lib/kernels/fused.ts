@@ -10,6 +10,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+// Registers the wasm kernels first, so that Add and Multiply can be wrapped.
+import "@tensorflow/tfjs-backend-wasm";
 import {
   layerNormGradKernel,
   layerNormKernel,
@@ -26,6 +28,8 @@ import {
 import { adamwKernel } from "./adamw_kernel.ts";
 import { affineKernel } from "./affine_kernel.ts";
 import { embedGradKernel, embedKernel } from "./embed_kernels.ts";
+import { heapOffset, MIN_PART, wasmMemory } from "./norm_kernels.ts";
+import { parallelFor, poolThreads, simdActive } from "./pool.ts";
 import {
   attnDSKernel,
   attnGradsKernel,
@@ -77,6 +81,8 @@ export function registerFusedKernels(): void {
   for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) {
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc });
   }
+  spreadBinary("Add", "add");
+  spreadBinary("Multiply", "mul");
   enabled = Deno.env.get("HC_FUSED") !== "off";
 }
 
@@ -111,4 +117,37 @@ export function setFusedKernels(on: boolean): void {
  */
 export function fusedKernelsActive(): boolean {
   return registered && enabled && tf.getBackend() === "wasm";
+}
+
+/**
+ * tfjs-wasm's Add and Multiply (residuals, GELU's x sigmoid(2u), autodiff
+ * summing gradients) run on one thread. Two float32 tensors of one shape,
+ * large enough to pay a helper's wake-up, go to the SIMD loops split over
+ * the helper threads instead: float32 addition and multiplication round
+ * the same everywhere, so the bits do not change. Anything else (broadcasts,
+ * other dtypes, no SIMD or helpers, `HC_FUSED=off`) keeps the original.
+ */
+function spreadBinary(kernelName: string, task: "add" | "mul"): void {
+  const original = tf.getKernel(kernelName, "wasm");
+  if (!original) {
+    throw new Error(`registerFusedKernels: tfjs-wasm's ${kernelName} is not registered`);
+  }
+  tf.unregisterKernel(kernelName, "wasm");
+  tf.registerKernel({
+    kernelName,
+    backendName: "wasm",
+    setupFunc: original.setupFunc,
+    kernelFunc: (args: Any) => {
+      const { inputs: { a, b }, backend } = args;
+      const n = tf.util.sizeFromShape(a.shape);
+      const spread = enabled && a.dtype === "float32" && b.dtype === "float32" &&
+        n >= 2 * MIN_PART && tf.util.arraysEqual(a.shape, b.shape) && simdActive() &&
+        poolThreads() > 1;
+      if (!spread) return original.kernelFunc(args);
+      const out = backend.makeOutput(a.shape, "float32");
+      const o = (t: Any) => heapOffset(backend, t);
+      parallelFor(wasmMemory(backend), task, [o(a), o(b), o(out)], MIN_PART, n);
+      return out;
+    },
+  });
 }

@@ -45,6 +45,8 @@ export interface SimdKernels {
     E: number,
   ): void;
   softmaxGradRow(p: number, d: number, ds: number, C: number): void;
+  addF32(x: number, y: number, out: number, lo: number, hi: number): void;
+  mulF32(x: number, y: number, out: number, lo: number, hi: number): void;
 }
 
 /** The module compiled for a shared and for an unshared heap. */

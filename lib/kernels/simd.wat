@@ -87,6 +87,46 @@
           (local.get $c) (local.get $a3)))
       (call $store1 (i32.add (local.get $dx) (local.get $o)) (f64x2.extract_lane 0 (local.get $r))))))
 
+  ;; out[i] = x[i] + y[i] (float32, correctly rounded as every float32 add) for i in [lo, hi).
+  (func (export "addF32") (param $x i32) (param $y i32) (param $out i32) (param $lo i32) (param $hi i32)
+    (local $i i32) (local $o i32)
+    (local.set $i (local.get $lo))
+    (block $done (loop $quads
+      (br_if $done (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $hi)))
+      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+      (v128.store align=4 (i32.add (local.get $out) (local.get $o))
+        (f32x4.add (v128.load align=4 (i32.add (local.get $x) (local.get $o)))
+          (v128.load align=4 (i32.add (local.get $y) (local.get $o)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $quads)))
+    (block $done (loop $ones
+      (br_if $done (i32.ge_s (local.get $i) (local.get $hi)))
+      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+      (f32.store (i32.add (local.get $out) (local.get $o))
+        (f32.add (f32.load (i32.add (local.get $x) (local.get $o))) (f32.load (i32.add (local.get $y) (local.get $o)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $ones))))
+
+  ;; out[i] = x[i] y[i] (float32) for i in [lo, hi).
+  (func (export "mulF32") (param $x i32) (param $y i32) (param $out i32) (param $lo i32) (param $hi i32)
+    (local $i i32) (local $o i32)
+    (local.set $i (local.get $lo))
+    (block $done (loop $quads
+      (br_if $done (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $hi)))
+      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+      (v128.store align=4 (i32.add (local.get $out) (local.get $o))
+        (f32x4.mul (v128.load align=4 (i32.add (local.get $x) (local.get $o)))
+          (v128.load align=4 (i32.add (local.get $y) (local.get $o)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $quads)))
+    (block $done (loop $ones
+      (br_if $done (i32.ge_s (local.get $i) (local.get $hi)))
+      (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+      (f32.store (i32.add (local.get $out) (local.get $o))
+        (f32.mul (f32.load (i32.add (local.get $x) (local.get $o))) (f32.load (i32.add (local.get $y) (local.get $o)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $ones))))
+
   ;; LayerNorm of one row of E at $x into $y; mean and rstd (float32) to $mean, $rstd.
   (func (export "layerNormRow") (param $x i32) (param $w i32) (param $b i32) (param $y i32)
     (param $mean i32) (param $rstd i32) (param $E i32) (param $eps f64)

@@ -283,6 +283,19 @@ function geluGradLoop(
   }
 }
 
+/**
+ * a = [x, y, out]; units: elements. out = x + y in float32 (SIMD only:
+ * without it the kernels keep tfjs-wasm's Add, which rounds the same).
+ */
+function add(h: Heap, a: Float64Array, lo: number, hi: number): void {
+  h.simd!.addF32(4 * a[0], 4 * a[1], 4 * a[2], lo, hi);
+}
+
+/** a = [x, y, out]; units: elements. out = x y in float32 (SIMD only, as `add`). */
+function mul(h: Heap, a: Float64Array, lo: number, hi: number): void {
+  h.simd!.mulF32(4 * a[0], 4 * a[1], 4 * a[2], lo, hi);
+}
+
 /** a = [p, dp, ds, C]; units: rows. ds = p (dp - rowsum(dp p)). */
 function softmaxGrad(h: Heap, a: Float64Array, lo: number, hi: number): void {
   const F = h.f32, C = a[3] | 0, p = a[0] | 0, dp = a[1] | 0, ds = a[2] | 0;
@@ -651,6 +664,8 @@ export const TASKS = {
   rmsNormGrad,
   geluArg,
   geluGrad,
+  add,
+  mul,
   softmaxGrad,
   sumSquares,
   adamwUpdate,
