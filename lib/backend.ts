@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import { enableWasmThreads } from "./wasm_threads.ts";
-import { poolStarted, startPool, useSimd } from "./kernels/pool.ts";
+import { poolStarted, poolThreads, startPool, useSimd } from "./kernels/pool.ts";
 import { compileSimd, type SimdBinaries } from "./kernels/simd.ts";
 import { wasmMemory } from "./kernels/norm_kernels.ts";
 import { loadBlas } from "./blas.ts";
@@ -65,9 +65,10 @@ function positiveInt(name: string, raw: string): number {
 
 /**
  * Threads the kit computes with: `HC_THREADS` (what `--threads N` sets), else
- * every core of the machine. BLAS and wasm share the count without
- * oversubscribing: each kernel call blocks the main thread until its threads
- * finish, so the two pools never run at once. On a machine busy with other
+ * every core of the machine: the main thread plus helper threads that split
+ * the fused kernels and large products (lib/kernels/pool.ts). No two pools
+ * run at once: each kernel call blocks the main thread until its parts
+ * finish, and idle OpenBLAS threads sleep at once. On a machine busy with other
  * jobs fewer threads can be faster (each parallel region waits for its
  * slowest thread; see docs/performance.md): set `--threads` there.
  *
@@ -121,9 +122,9 @@ async function loadWasm(): Promise<DeviceInfo> {
   }
   setWasmPaths(dist + path.sep);
   const all = computeThreads();
-  // Matmuls go to native BLAS when a CBLAS library loads (lib/blas.ts). BLAS
-  // and wasm threads never run at once (each kernel call blocks the main
-  // thread), so neither oversubscribes the other.
+  // Matmuls go to native BLAS when a CBLAS library loads (lib/blas.ts). BLAS,
+  // XNNPACK and helper threads never run at once (each kernel call blocks the
+  // main thread), so none oversubscribes another.
   const blas = loadBlas(all);
   const threads = wasmThreads(all, "name" in blas);
   registerNativeMatmul();
@@ -150,14 +151,16 @@ async function loadWasm(): Promise<DeviceInfo> {
   setNativeMatmul(native);
   useSimd(await simdKernels());
   // deno-lint-ignore no-explicit-any
-  if (all > 1 && startPool(wasmMemory(tf.backend() as any), all - 1, native ? blas.path : null)) {
+  const memory = wasmMemory(tf.backend() as any);
+  if (all > 1 && startPool(memory, all - 1, native ? blas.path : null)) {
     await poolStarted(); // the helpers load in ~0.1-0.3 s; timings should not include that
   }
+  const pooled = poolThreads() > 1;
   if (!native && !/HC_BLAS=off/.test(blas.reason)) {
     console.error(`hc: matmuls run on XNNPACK (slower): ${blas.reason}`);
   }
   const wasm = `wasm${simd ? "-simd" : ""}`;
-  const used = native ? Math.max(n, all) : n;
+  const used = native || pooled ? Math.max(n, all) : n;
   const what = native
     ? `${wasm} + ${blas.name}, ${all} thread${all > 1 ? "s" : ""}` +
       (n !== all ? ` (wasm ${n})` : "")
