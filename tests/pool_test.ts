@@ -83,7 +83,7 @@ Deno.test("a helper computes its part on the shared heap, also after the heap gr
   }
 });
 
-Deno.test("SIMD loops equal the JS loops bit for bit at odd sizes (row tails, odd element counts, causal zeros)", async () => {
+Deno.test("SIMD loops equal the JS loops bit for bit at odd sizes (row tails, odd element counts, causal zeros, AdamW)", async () => {
   const bins = await compileSimd();
   assert.ok(bins, "the SIMD kernels did not compile");
   const memory = new WebAssembly.Memory({ initial: 64 });
@@ -127,6 +127,20 @@ Deno.test("SIMD loops equal the JS loops bit for bit at odd sizes (row tails, od
     fill(0, n, 4), fill(4096, n), fill(8192, n, 0.5);
     both("geluArg", [0, 12288], n, [12288, n]);
     both("geluGrad", [4096, 0, 8192, 12288], n, [12288, n]);
+  }
+  for (const n of [1, 3, 8, 101]) {
+    // One tensor: p, g, m, v at 0, 4096, 8192, 12288 (v >= 0); p', m', v' at 16384, 20480, 24576.
+    fill(0, n), fill(4096, n, 3), fill(8192, n, 0.1), fill(12288, n, 0.01);
+    for (let i = 0; i < n; i++) F[12288 + i] = Math.abs(F[12288 + i]);
+    const a = [0.5, 0.9, 0.95, Math.sqrt(1 - 0.95 ** 3), 1e-3 / (1 - 0.9 ** 3), 1e-8];
+    a.push(0, 4096, 8192, 12288, 16384, 20480, 24576, n, 1 - 1e-3 * 0.1);
+    both("adamwUpdate", a, 1, [16384, 3 * 4096]);
+    const sums = [true, false].map((on) => {
+      const h = heap(on);
+      TASKS.sumSquares(h, Float64Array.from(a), 0, 1);
+      return h.scratch[0];
+    });
+    assert.equal(sums[0], sums[1], `sumSquares, n = ${n}`);
   }
   for (const C of [1, 2, 5, 9, 128]) {
     const rows = 6, p = 0, dp = 4096, ds = 8192;

@@ -46,6 +46,24 @@ export interface SimdKernels {
   ): void;
   softmaxGradRow(p: number, d: number, ds: number, C: number): void;
   addF32(x: number, y: number, out: number, lo: number, hi: number): void;
+  sumSquares(g: number, n: number): number;
+  adamw(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    po: number,
+    mo: number,
+    vo: number,
+    n: number,
+    scale: number,
+    b1: number,
+    b2: number,
+    sb2: number,
+    step: number,
+    eps: number,
+    keep: number,
+  ): void;
   mulF32(x: number, y: number, out: number, lo: number, hi: number): void;
 }
 

@@ -127,6 +127,79 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $ones))))
 
+  ;; Sum of squares of n float32 at $g (float64; even and odd elements in two lanes).
+  (func (export "sumSquares") (param $g i32) (param $n i32) (result f64)
+    (local $j i32) (local $v v128) (local $acc v128) (local $t f64)
+    (local.set $acc (f64x2.splat (f64.const 0)))
+    (block $done (loop $pairs
+      (br_if $done (i32.gt_s (i32.add (local.get $j) (i32.const 2)) (local.get $n)))
+      (local.set $v (call $load2 (i32.add (local.get $g) (i32.shl (local.get $j) (i32.const 2)))))
+      (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $v) (local.get $v))))
+      (local.set $j (i32.add (local.get $j) (i32.const 2)))
+      (br $pairs)))
+    (if (i32.lt_s (local.get $j) (local.get $n)) (then
+      (local.set $t (call $load1 (i32.add (local.get $g) (i32.shl (local.get $j) (i32.const 2)))))
+      (local.set $acc (f64x2.replace_lane 0 (local.get $acc)
+        (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64.mul (local.get $t) (local.get $t)))))))
+    (call $lanes (local.get $acc)))
+
+  ;; Float64 lanes rounded to float32 and back (Math.fround).
+  (func $fround2 (param $v v128) (result v128)
+    (f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero (local.get $v))))
+
+  ;; One AdamW step over n values at byte offset $o of p, g, m, v into p', m', v':
+  ;; g s; m' = fround(m b1 + g c1); v' = fround(v b2 + g^2 c2);
+  ;; p' = p keep - m' / (sqrt(v') / sb2 + eps) step.
+  (func (export "adamw") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $po i32)
+    (param $mo i32) (param $vo i32) (param $n i32) (param $scale f64) (param $b1 f64) (param $b2 f64)
+    (param $sb2 f64) (param $step f64) (param $eps f64) (param $keep f64)
+    (local $j i32) (local $o i32) (local $gs v128) (local $mm v128) (local $vv v128) (local $c1 f64) (local $c2 f64)
+    (local.set $c1 (f64.sub (f64.const 1) (local.get $b1)))
+    (local.set $c2 (f64.sub (f64.const 1) (local.get $b2)))
+    (block $done (loop $pairs
+      (br_if $done (i32.gt_s (i32.add (local.get $j) (i32.const 2)) (local.get $n)))
+      (local.set $o (i32.shl (local.get $j) (i32.const 2)))
+      (local.set $gs (f64x2.mul (call $load2 (i32.add (local.get $g) (local.get $o))) (f64x2.splat (local.get $scale))))
+      (local.set $mm (call $fround2 (f64x2.add
+        (f64x2.mul (call $load2 (i32.add (local.get $m) (local.get $o))) (f64x2.splat (local.get $b1)))
+        (f64x2.mul (local.get $gs) (f64x2.splat (local.get $c1))))))
+      (local.set $vv (call $fround2 (f64x2.add
+        (f64x2.mul (call $load2 (i32.add (local.get $v) (local.get $o))) (f64x2.splat (local.get $b2)))
+        (f64x2.mul (f64x2.mul (local.get $gs) (local.get $gs)) (f64x2.splat (local.get $c2))))))
+      (call $store2 (i32.add (local.get $mo) (local.get $o)) (local.get $mm))
+      (call $store2 (i32.add (local.get $vo) (local.get $o)) (local.get $vv))
+      (call $store2 (i32.add (local.get $po) (local.get $o))
+        (f64x2.sub
+          (f64x2.mul (call $load2 (i32.add (local.get $p) (local.get $o))) (f64x2.splat (local.get $keep)))
+          (f64x2.mul
+            (f64x2.div (local.get $mm)
+              (f64x2.add (f64x2.div (f64x2.sqrt (local.get $vv)) (f64x2.splat (local.get $sb2)))
+                (f64x2.splat (local.get $eps))))
+            (f64x2.splat (local.get $step)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 2)))
+      (br $pairs)))
+    ;; An odd last value: the same arithmetic in lane 0 (lane 1 is a copy, never stored).
+    (if (i32.lt_s (local.get $j) (local.get $n)) (then
+      (local.set $o (i32.shl (local.get $j) (i32.const 2)))
+      (local.set $gs (f64x2.mul (f64x2.splat (call $load1 (i32.add (local.get $g) (local.get $o))))
+        (f64x2.splat (local.get $scale))))
+      (local.set $mm (call $fround2 (f64x2.add
+        (f64x2.mul (f64x2.splat (call $load1 (i32.add (local.get $m) (local.get $o)))) (f64x2.splat (local.get $b1)))
+        (f64x2.mul (local.get $gs) (f64x2.splat (local.get $c1))))))
+      (local.set $vv (call $fround2 (f64x2.add
+        (f64x2.mul (f64x2.splat (call $load1 (i32.add (local.get $v) (local.get $o)))) (f64x2.splat (local.get $b2)))
+        (f64x2.mul (f64x2.mul (local.get $gs) (local.get $gs)) (f64x2.splat (local.get $c2))))))
+      (call $store1 (i32.add (local.get $mo) (local.get $o)) (f64x2.extract_lane 0 (local.get $mm)))
+      (call $store1 (i32.add (local.get $vo) (local.get $o)) (f64x2.extract_lane 0 (local.get $vv)))
+      (call $store1 (i32.add (local.get $po) (local.get $o))
+        (f64.sub
+          (f64.mul (call $load1 (i32.add (local.get $p) (local.get $o))) (local.get $keep))
+          (f64.mul
+            (f64.div (f64x2.extract_lane 0 (local.get $mm))
+              (f64.add (f64.div (f64.sqrt (f64x2.extract_lane 0 (local.get $vv))) (local.get $sb2))
+                (local.get $eps)))
+            (local.get $step)))))))
+
   ;; LayerNorm of one row of E at $x into $y; mean and rstd (float32) to $mean, $rstd.
   (func (export "layerNormRow") (param $x i32) (param $w i32) (param $b i32) (param $y i32)
     (param $mean i32) (param $rstd i32) (param $E i32) (param $eps f64)

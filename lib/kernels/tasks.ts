@@ -343,7 +343,9 @@ export const ADAMW_HEAD = 6;
 function sumSquares(h: Heap, a: Float64Array, lo: number, hi: number): void {
   for (let i = lo; i < hi; i++) {
     const t = ADAMW_HEAD + i * ADAMW_STRIDE;
-    h.scratch[i] = sumSquaresLoop(h.f32, a[t + 1] | 0, a[t + 7] | 0);
+    h.scratch[i] = h.simd
+      ? h.simd.sumSquares(4 * a[t + 1], a[t + 7])
+      : sumSquaresLoop(h.f32, a[t + 1] | 0, a[t + 7] | 0);
   }
 }
 
@@ -357,8 +359,11 @@ function sumSquaresLoop(F: Float32Array, g: number, n: number): number {
 /** Same arguments as sumSquares; units: tensors. Moments round to float32 before the update. */
 function adamwUpdate(h: Heap, a: Float64Array, lo: number, hi: number): void {
   for (let i = lo; i < hi; i++) {
-    const t = ADAMW_HEAD + i * ADAMW_STRIDE;
-    adamwLoop(h.f32, a, t);
+    const t = ADAMW_HEAD + i * ADAMW_STRIDE, k = h.simd;
+    if (k) {
+      const [p, g, m, v, po, mo, vo] = [0, 1, 2, 3, 4, 5, 6].map((j) => 4 * a[t + j]);
+      k.adamw(p, g, m, v, po, mo, vo, a[t + 7], a[0], a[1], a[2], a[3], a[4], a[5], a[t + 8]);
+    } else adamwLoop(h.f32, a, t);
   }
 }
 
