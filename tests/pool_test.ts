@@ -91,7 +91,6 @@ Deno.test("SIMD loops equal the JS loops bit for bit at odd sizes (row tails, od
   const buf = memory.buffer;
   const heap = (on: boolean): Heap => ({
     f32: new Float32Array(buf),
-    i32: new Int32Array(buf),
     f64: new Float64Array(buf),
     scratch: new Float64Array(16),
     simd: on ? simd : null,

@@ -239,7 +239,6 @@ function heapOf(memory: WebAssembly.Memory, scratch: Float64Array | null): Heap 
     mainMemory = memory;
     mainHeap = {
       f32: new Float32Array(buf),
-      i32: new Int32Array(buf),
       f64: new Float64Array(buf),
       scratch: scratch ?? mainHeap?.scratch ?? new Float64Array(SCRATCH_DOUBLES),
       simd: null,
@@ -253,7 +252,8 @@ function heapOf(memory: WebAssembly.Memory, scratch: Float64Array | null): Heap 
  * Runs `TASKS[task](heap, args, lo, hi)` over [0, n) split into
  * `poolThreads()` contiguous parts (one on this thread; on this thread
  * alone when `n < 2 * minPart` or there is no pool), on the heap of `memory`.
- * Partial sums go to `heap.scratch`, which the caller reads afterwards.
+ * Returns this thread's heap views: a task's partial sums (in `heap.scratch`
+ * or `heap.f64`) are read from there afterwards.
  *
  * @example
  * ```ts

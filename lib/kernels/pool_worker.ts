@@ -26,7 +26,6 @@ function currentHeap(): Heap {
   if (!heap || heap.f32.buffer.byteLength !== buf.byteLength) {
     heap = {
       f32: new Float32Array(buf),
-      i32: new Int32Array(buf),
       f64: new Float64Array(buf),
       scratch: new Float64Array(workerData.scratch),
       simd: null,

@@ -4,9 +4,11 @@
  * elements, (batch, head) pairs or tensors) on the whole wasm heap, with
  * tensors given as float offsets into it (`memoryOffset / 4`) and native
  * addresses as `base + 4 * offset`. Units never share an output, so a split
- * into parts changes no result; reductions (LayerNorm's dw and db, AdamW's
- * norm) write one partial sum per fixed chunk or tensor to `heap.scratch`,
- * and the kernel adds them in order on the main thread.
+ * into parts changes no result; reductions write one partial sum per fixed
+ * chunk or tensor (LayerNorm's dw and db to a float64 block of the heap,
+ * RMSNorm's and AdamW's norm to `heap.scratch`), and the kernel adds them in
+ * order on the main thread. Where `heap.simd` is set, a task runs the SIMD
+ * twin of its loop (lib/kernels/simd.wat: the same float64 arithmetic).
  *
  * Hot loops live in small functions of typed arrays and numbers: V8
  * optimises them as ordinary functions (a loop inside a kernel function ran
@@ -20,7 +22,6 @@ import type { SimdKernels } from "./simd.ts";
 /** One thread's views of the shared wasm heap, and the shared scratch for partial sums. */
 export interface Heap {
   f32: Float32Array;
-  i32: Int32Array;
   f64: Float64Array;
   scratch: Float64Array;
   /** The SIMD twins of the loops below (lib/kernels/simd.wat), or null for the JS loops. */
@@ -652,7 +653,6 @@ function gradsOfHead(
  * const f32 = new Float32Array([1, 2, 3, 0, 0, 0]);
  * const heap = {
  *   f32,
- *   i32: new Int32Array(f32.buffer),
  *   f64: new Float64Array(0),
  *   scratch: new Float64Array(1),
  *   simd: null,
